@@ -339,7 +339,7 @@ def _outcomes(inputs: list[str | Outcome], settings: Settings, *, threads: int, 
     # spawn, not fork: the parent may hold threads (progress bar) and, later, numba state
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(verbose,)) as pool:
-        done = iter(pool.map(process_path, paths, [settings] * len(paths)))
+        done = iter(pool.map(_work, paths, [settings] * len(paths)))
         try:
             for item in inputs:
                 yield next(done) if isinstance(item, str) and item != STDIN else _process(item, settings)
@@ -361,9 +361,26 @@ def _process(item: str | Outcome, settings: Settings) -> Outcome:
     return process_bytes(data, settings)
 
 
+_worker_interrupted = False
+
+
 def _worker_init(verbose: bool) -> None:
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _worker_interrupt)
+    signal.signal(signal.SIGINT, _worker_interrupt)
     _configure_logging(verbose)
+
+
+def _worker_interrupt(signum: int, frame: Any) -> None:
+    # The file in hand is abandoned cleanly (fileops removes its temporary file); queued files are skipped.
+    global _worker_interrupted
+    _worker_interrupted = True
+    raise KeyboardInterrupt
+
+
+def _work(path: str, settings: Settings) -> Outcome:
+    if _worker_interrupted:
+        return Outcome(path, Status.ERROR, "interrupted")
+    return process_path(path, settings)
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -393,6 +410,8 @@ class Report:
         self.started = time.perf_counter()
         self._bar: Any = None
         self._task: Any = None
+        self._sizes: dict[str, int] = {}
+        self._files = 0
 
     def progress(self, inputs: list[str | Outcome]) -> Any:
         from contextlib import nullcontext
@@ -403,13 +422,15 @@ class Report:
         if self.quiet or not wanted or not _is_terminal(sys.stderr):
             return nullcontext()
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+        self._sizes = dict(zip(paths, sizes))
+        self._files = len(paths)
         self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[files]}"), DownloadColumn(),
             TimeRemainingColumn(), console=Console(stderr=True), transient=True,
         )
-        self._task = self._bar.add_task(self.settings.action.value, total=len(paths))
+        self._task = self._bar.add_task(self.settings.action.value, total=sum(sizes), files=f"0/{len(paths)} files")
         return self._bar
 
     def add(self, outcome: Outcome) -> None:
@@ -422,7 +443,11 @@ class Report:
         elif outcome.status is Status.OK and self.verbose and self.settings.action is not Action.LIST:
             self._line(_file_line(outcome, self.settings))
         if self._bar is not None:
-            self._bar.update(self._task, advance=1, description=self._savings())
+            done = sum(1 for o in self.outcomes if o.source in self._sizes)
+            self._bar.update(
+                self._task, advance=self._sizes.get(outcome.source, 0), description=self._savings(),
+                files=f"{done}/{self._files} files",
+            )
 
     def finish(self) -> None:
         if self.settings.action is Action.LIST:

@@ -295,3 +295,18 @@ def test_level_rewrite_respects_option_values():
     cmd = cli.LevelCommand(name="x", params=[])
     assert cmd._rewrite(["-9", "--", "-1"]) == ["--level", "9", "--", "-1"]
     assert cli._split_cluster("k9T2", {"T"}) == ["-k", "--level", "9", "-T2"]
+
+
+def test_progress_bar_only_on_a_terminal_and_not_quiet(work, monkeypatch):
+    from mlzip.fileops import Action, Settings
+
+    inputs = ["a.txt", "b.bin"]
+    report = cli.Report(Settings(Action.COMPRESS), verbose=False, quiet=False, json_out=False)
+    assert report.progress(inputs).__class__.__name__ == "nullcontext"  # stderr is not a terminal here
+    monkeypatch.setattr(cli, "_is_terminal", lambda stream: stream is not __import__("sys").stdout)
+    assert report.progress(inputs).__class__.__name__ == "Progress"
+    quiet = cli.Report(Settings(Action.COMPRESS), verbose=False, quiet=True, json_out=False)
+    assert quiet.progress(inputs).__class__.__name__ == "nullcontext"
+    assert report.progress(["a.txt"]).__class__.__name__ == "nullcontext"  # one small file
+    result = run("c", "-v", "-k", "a.txt", "b.bin")  # a whole run with the bar drawn
+    assert result.exit_code == 0 and "a.txt:" in result.stderr and "b.bin:" in result.stderr

@@ -110,15 +110,19 @@ def test_help_and_small_decompress_do_not_import_torch(tmp_path):
     assert "zstandard" not in _imports_after(["--help"], tmp_path)
 
 
-def test_interrupt_leaves_no_partial_output(tmp_path):
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_interrupt_leaves_no_partial_output(tmp_path, threads):
     originals = {}
     for i in range(3):
         data = os.urandom(1 << 19).hex().encode()  # about 2 s per file at -9
         (tmp_path / f"f{i}").write_bytes(data)
         originals[f"f{i}"] = data
-    proc = subprocess.Popen([*MLZIP, "c", "-9", *originals], cwd=tmp_path, env=ENV, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*MLZIP, "c", "-9", "-T", threads, *originals], cwd=tmp_path, env=ENV, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group, workers included
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.endswith(b"mlzip: interrupted\n")

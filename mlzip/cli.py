@@ -13,7 +13,6 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from typing import Annotated, Any, Optional
 
 import typer
@@ -298,6 +297,8 @@ def _wanted(base: str, settings: Settings) -> bool:
 
 
 def _check_usage(settings: Settings, inputs: list[str | Outcome], given: list[str]) -> None:
+    if not settings.suffix or os.sep in settings.suffix:
+        raise typer.BadParameter("must be non-empty and free of path separators", param_hint="'-S'")
     if settings.output is None:
         return
     if settings.to_stdout:
@@ -335,6 +336,7 @@ def _outcomes(inputs: list[str | Outcome], settings: Settings, *, threads: int, 
             yield _process(item, settings)
         return
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     # spawn, not fork: the parent may hold threads (progress bar) and, later, numba state
     context = multiprocessing.get_context("spawn")

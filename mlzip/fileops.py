@@ -199,6 +199,8 @@ def _target_for(path: str, settings: Settings) -> str | None:
 
 
 def _check_target(path: str, target: str, info: os.stat_result, settings: Settings) -> None:
+    if os.path.exists(target) and os.path.samefile(path, target):
+        raise Refusal("the output would overwrite the input -- unchanged")
     if os.path.lexists(target) and not settings.force:
         raise Refusal(f"{target} already exists; not overwritten")
     if not settings.keep and info.st_nlink > 1 and not settings.force:

@@ -242,6 +242,14 @@ def test_output_option(work):
     assert api.decompress((work / "from-stdin.mlz").read_bytes()) == TEXT
 
 
+def test_output_never_overwrites_its_input(work):
+    result = run("c", "-f", "-o", "a.txt", "a.txt")
+    assert result.exit_code == 2 and "overwrite the input" in result.stderr
+    assert (work / "a.txt").read_bytes() == TEXT
+    assert run("c", "-S", "", "a.txt").exit_code == 2
+    assert run("d", "-S", "/x", "a.txt").exit_code == 2
+
+
 def test_suffix_option(work):
     assert run("c", "-S", ".pack", "a.txt").exit_code == 0
     assert (work / "a.txt.pack").exists()

@@ -21,6 +21,8 @@ from mlzip import limits
 from mlzip.errors import LimitExceeded, MlzError
 
 DEFAULT_SUFFIX = ".mlz"
+# Stored mtimes beyond this (year ~2262, the limit of nanosecond timestamps) are not restored.
+_MAX_MTIME_SECONDS = 9_000_000_000
 
 
 class Action(str, enum.Enum):
@@ -161,7 +163,8 @@ def _run(path: str, settings: Settings, outcome: Outcome) -> None:
     mtime_ns = info.st_mtime_ns
     if settings.action is Action.DECOMPRESS and settings.name:
         stored = _stored_mtime(data)
-        mtime_ns = stored * 1_000_000_000 if stored is not None else mtime_ns
+        if stored is not None and abs(stored) < _MAX_MTIME_SECONDS:  # a hostile mtime is ignored
+            mtime_ns = stored * 1_000_000_000
     _deliver(result, target, outcome, settings, source_stat=info, mtime_ns=mtime_ns)
     if not settings.keep:
         _remove_input(path, info, outcome)
@@ -215,7 +218,7 @@ def _stored_name_target(path: str, data: bytes, settings: Settings) -> str | Non
     if not stored:
         return None
     base = os.path.basename(stored.replace("\\", "/"))
-    if base in ("", ".", ".."):
+    if base in ("", ".", "..") or "\x00" in base:
         return None
     return os.path.join(os.path.dirname(path), base)
 

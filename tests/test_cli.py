@@ -268,6 +268,15 @@ def test_names_and_mtimes(work):
     assert (work / "original.txt").stat().st_mtime == 1234
 
 
+@pytest.mark.parametrize("name, mtime", [("nul\x00name", 5), ("ok.txt", 1 << 62), ("..", -(1 << 62))])
+def test_hostile_stored_names_and_mtimes(work, name, mtime):
+    (work / "h.mlz").write_bytes(api.compress(TEXT, name=name, mtime=mtime))
+    result = run("d", "-N", "h.mlz")
+    assert result.exit_code == 0, result.stderr
+    restored = work / ("ok.txt" if name == "ok.txt" else "h")
+    assert restored.read_bytes() == TEXT
+
+
 def test_concatenated_members(work):
     packed = run("c", "-c", "a.txt", "b.bin").stdout_bytes
     assert [i.name for i in api.inspect(packed)] == ["a.txt", "b.bin"]
@@ -318,3 +327,16 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(work, monkeypatch):
     assert report.progress(["a.txt"]).__class__.__name__ == "nullcontext"  # one small file
     result = run("c", "-v", "-k", "a.txt", "b.bin")  # a whole run with the bar drawn
     assert result.exit_code == 0 and "a.txt:" in result.stderr and "b.bin:" in result.stderr
+
+
+def test_frozen_files_through_the_cli():
+    import hashlib
+    import json
+
+    frozen = Path(__file__).parent / "frozen"
+    manifest = json.loads((frozen / "manifest.json").read_text())
+    paths = [str(frozen / name) for name in sorted(manifest)]
+    assert run("t", *paths).exit_code == 0
+    for path, name in zip(paths, sorted(manifest)):
+        out = run("d", "-c", path).stdout_bytes
+        assert hashlib.sha256(out).hexdigest() == manifest[name]["sha256"]

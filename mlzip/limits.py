@@ -9,3 +9,5 @@ MAX_JPEG_PIXELS = 200_000_000
 MAX_JPEG_DIMENSION = 65_535
 # A declared original size above this in an .mlz member is treated as corruption.
 MAX_MEMBER_ORIGINAL_BYTES = MAX_INPUT_BYTES
+# Most scans one JPEG may have (progressive scripts use about 10; each scan walks the block grid).
+MAX_JPEG_SCANS = 128

@@ -237,7 +237,7 @@ def _decode_scan(arr, start, frame, scan, bases, grids, flat) -> tuple[ScanCodin
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
     cut, good_m, good_seg, good_bit, pad, runs = decode_scan(
         clean, seg_ends, rst_codes, flat, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
-        al, scan.restart, dc_tab, ac_tab, t.lut, t.maxcode, t.valoff, t.huffval, ZIGZAG)
+        al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG)
     coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None)
     if cut or clean_stop != region_end:
         seg_start = int(seg_ends[good_seg - 1]) if good_seg > 0 else 0

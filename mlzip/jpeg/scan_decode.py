@@ -36,11 +36,13 @@ def _refill(buf, end, pos, acc, n):
 @njit(cache=True, inline="always")
 def _huff(buf, end, pos, acc, n, t, lut, maxcode, valoff, huffval):
     """Next Huffman symbol of table slot t, or -1 for a code the table lacks."""
-    if n < 16:
+    if n < 32:  # enough for a code and its extra bits: _value needs no refill check
         pos, acc, n = _refill(buf, end, pos, acc, n)
     e = lut[t, (acc >> (n - LUT_BITS)) & ((1 << LUT_BITS) - 1)]
-    if e != 0:
+    if e > 0:
         return np.int64(e & 255), pos, acc, n - (e >> 8)
+    if e < 0:
+        return np.int64(-1), pos, acc, n
     for length in range(LUT_BITS + 1, 17):
         code = (acc >> (n - length)) & ((1 << length) - 1)
         if code <= maxcode[t, length]:
@@ -58,10 +60,12 @@ def _bits(buf, end, pos, acc, n, s):
 
 
 @njit(cache=True, inline="always")
-def _extend(v, s):
+def _value(acc, n, s):
+    """The s extra bits after a Huffman code, as a signed value (n >= s is guaranteed by _huff)."""
+    v = (acc >> (n - s)) & ((1 << s) - 1)
     if s > 0 and v < (1 << (s - 1)):
-        return v - (1 << s) + 1
-    return v
+        v = v - (1 << s) + 1
+    return v, n - s
 
 
 @njit(cache=True, inline="always")
@@ -101,7 +105,7 @@ def reset_blocks(coefs, block_off, bpm, m_from, m_to, kind, ss, se, al, zz):
 
 @njit(cache=True)
 def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n_mcu,
-                kind, ss, se, al, restart, dc_tab, ac_tab, lut, maxcode, valoff, huffval, zz):
+                kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz):
     """Decode one scan. Returns (cut, good_mcus, cut_seg, cut_bit, pad, eob_runs).
 
     cut is False when every MCU decoded and every interval ended exactly as a standard encoder
@@ -147,8 +151,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                     if s < 0 or s > 15:
                         fail = True
                         break
-                    v, pos, acc, n = _bits(clean, end, pos, acc, n, s)
-                    pred = preds[slot] + _extend(v, s)
+                    v, n = _value(acc, n, s)
+                    pred = preds[slot] + v
                     val = pred << al
                     if val < INT16_MIN or val > INT16_MAX:
                         fail = True
@@ -162,6 +166,19 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                     k = 1
                     zrl = False
                     while k < 64:
+                        if n < 32:
+                            pos, acc, n = _refill(clean, end, pos, acc, n)
+                        fe = fast_ac[t, (acc >> (n - LUT_BITS)) & ((1 << LUT_BITS) - 1)]
+                        if fe != 0:  # short code and small value: one lookup
+                            k += (fe >> 8) & 0xFF
+                            if k > 63:
+                                fail = True
+                                break
+                            coefs[off + zz[k]] = fe >> 16
+                            n -= fe & 0xFF
+                            zrl = False
+                            k += 1
+                            continue
                         rs, pos, acc, n = _huff(clean, end, pos, acc, n, t, lut, maxcode, valoff, huffval)
                         if rs < 0:
                             fail = True
@@ -183,8 +200,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                         if k > 63:
                             fail = True
                             break
-                        v, pos, acc, n = _bits(clean, end, pos, acc, n, s)
-                        coefs[off + zz[k]] = _extend(v, s)
+                        v, n = _value(acc, n, s)
+                        coefs[off + zz[k]] = v
                         zrl = False
                         k += 1
                     if fail:
@@ -201,6 +218,20 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                     k = ss
                     zrl = False
                     while k <= se:
+                        if n < 32:
+                            pos, acc, n = _refill(clean, end, pos, acc, n)
+                        fe = fast_ac[t, (acc >> (n - LUT_BITS)) & ((1 << LUT_BITS) - 1)]
+                        if fe != 0:
+                            k += (fe >> 8) & 0xFF
+                            val = (fe >> 16) << al
+                            if k > se or val < INT16_MIN or val > INT16_MAX:
+                                fail = True
+                                break
+                            coefs[off + zz[k]] = val
+                            n -= fe & 0xFF
+                            zrl = False
+                            k += 1
+                            continue
                         rs, pos, acc, n = _huff(clean, end, pos, acc, n, t, lut, maxcode, valoff, huffval)
                         if rs < 0:
                             fail = True
@@ -227,8 +258,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                         if k > se:
                             fail = True
                             break
-                        v, pos, acc, n = _bits(clean, end, pos, acc, n, s)
-                        val = _extend(v, s) << al
+                        v, n = _value(acc, n, s)
+                        val = v << al
                         if val < INT16_MIN or val > INT16_MAX:
                             fail = True
                             break

@@ -9,7 +9,9 @@ Encoders that end EOB runs elsewhere are reproduced from an explicit list of run
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 from mlzip.jpeg.scan_decode import AC_FIRST, AC_REFINE, DC_FIRST, DC_REFINE, SEQUENTIAL
 
@@ -33,6 +35,28 @@ def _put(out, o, acc, nb, v, size):
             out[o] = 0
             o += 1
     return o, acc & ((np.int64(1) << nb) - 1), nb
+
+
+@intrinsic
+def _ctz(typingctx, x):
+    """Index of the lowest set bit (LLVM cttz)."""
+    sig = types.int64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return sig, codegen
+
+
+@njit(cache=True, inline="always")
+def _nonzero_mask(coefs, off, zinv, al):
+    """Bit k set where the k-th coefficient in zigzag order is non-zero after >> al (of its magnitude)."""
+    mask = np.int64(0)
+    for p in range(64):
+        c = np.int64(coefs[off + p])
+        mag = -c if c < 0 else c
+        mask |= np.int64((mag >> al) != 0) << zinv[p]
+    return mask
 
 
 @njit(cache=True)
@@ -96,6 +120,11 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
     pad_byte = 0xFF if pad else 0
     t_ac = ac_tab[0]
     err = 0
+    zinv = np.empty(64, np.int64)
+    for k in range(64):
+        zinv[zz[k]] = k
+    band = np.int64(-1) if se == 63 else (np.int64(1) << (se + 1)) - 1
+    band &= ~((np.int64(1) << ss) - 1)
     for m in range(k_end):
         if restart > 0 and m > 0 and m % restart == 0:
             if eobrun > 0:
@@ -137,18 +166,20 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
                 if kind == DC_FIRST:
                     continue
                 t = ac_tab[slot]
-                r = 0
-                for k in range(1, 64):
-                    v = np.int64(coefs[off + zz[k]])
-                    if v == 0:
-                        r += 1
-                        continue
+                mask = _nonzero_mask(coefs, off, zinv, 0) & ~np.int64(1)
+                prev = 0
+                while mask != 0:
+                    k = _ctz(mask)
+                    mask &= mask - 1
+                    r = k - prev - 1
+                    prev = k
                     while r > 15:
                         if ehufsi[t, 0xF0] == 0:
                             err = ERR_NO_CODE
                             break
                         o, acc, nb = _put(out, o, acc, nb, ehufco[t, 0xF0], ehufsi[t, 0xF0])
                         r -= 16
+                    v = np.int64(coefs[off + zz[k]])
                     mag = -v if v < 0 else v
                     s = _nbits(mag)
                     sym = (r << 4) + s
@@ -157,10 +188,9 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
                         break
                     o, acc, nb = _put(out, o, acc, nb, ehufco[t, sym], ehufsi[t, sym])
                     o, acc, nb = _put(out, o, acc, nb, v - 1 if v < 0 else v, s)
-                    r = 0
                 if err:
                     break
-                if r > 0:
+                if prev < 63:
                     if ehufsi[t, 0] == 0:
                         err = ERR_NO_CODE
                         break
@@ -168,13 +198,13 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
             elif kind == DC_REFINE:
                 o, acc, nb = _put(out, o, acc, nb, (np.int64(coefs[off]) >> al) & 1, 1)
             elif kind == AC_FIRST:
-                r = 0
-                for k in range(ss, se + 1):
-                    v = np.int64(coefs[off + zz[k]])
-                    mag = (-v if v < 0 else v) >> al
-                    if mag == 0:
-                        r += 1
-                        continue
+                mask = _nonzero_mask(coefs, off, zinv, al) & band
+                prev = ss - 1
+                while mask != 0:
+                    k = _ctz(mask)
+                    mask &= mask - 1
+                    r = k - prev - 1
+                    prev = k
                     if eobrun > 0:
                         out, o, acc, nb, err = _emit_eobrun(out, o, acc, nb, eobrun, cbuf, 0, t_ac, ehufco, ehufsi)
                         emitted[ne] = eobrun
@@ -189,6 +219,8 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
                             break
                         o, acc, nb = _put(out, o, acc, nb, ehufco[t_ac, 0xF0], ehufsi[t_ac, 0xF0])
                         r -= 16
+                    v = np.int64(coefs[off + zz[k]])
+                    mag = (-v if v < 0 else v) >> al
                     s = _nbits(mag)
                     sym = (r << 4) + s
                     if s > 15 or ehufsi[t_ac, sym] == 0:
@@ -196,9 +228,9 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
                         break
                     o, acc, nb = _put(out, o, acc, nb, ehufco[t_ac, sym], ehufsi[t_ac, sym])
                     o, acc, nb = _put(out, o, acc, nb, ~mag if v < 0 else mag, s)
-                    r = 0
                 if err:
                     break
+                r = se - prev
                 if r > 0:
                     eobrun += 1
                     if explicit and ri < nruns:

@@ -7,6 +7,7 @@ order exists only here and inside the scan kernels, which map zigzag index k to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,9 +45,6 @@ class HuffTable:
             if code > (1 << length):
                 raise UnsupportedJpeg("invalid Huffman table (code space overflow)")
             code <<= 1
-        if len(set(symbols)) != len(symbols):
-            # two codes for one symbol: the encoder could not know which one the file used
-            raise UnsupportedJpeg("Huffman table with a repeated symbol")
         return HuffTable(tuple(counts), bytes(symbols))
 
     def codes(self) -> tuple[list[int], list[int]]:
@@ -66,7 +64,8 @@ class HuffTable:
 class PackedTables:
     """All Huffman tables of one scan, packed for the kernels (slot = Td or 4 + Ta)."""
 
-    lut: np.ndarray  # int32 [8, 512]: (length << 8) | symbol, 0 = take the slow path
+    lut: np.ndarray  # int32 [8, 512]: (length << 8) | symbol, 0 = take the slow path, -1 = invalid
+    fast_ac: np.ndarray  # int32 [8, 512]: (value << 16) | (run << 8) | bits, code and value in one look
     maxcode: np.ndarray  # int64 [8, 17]: largest code of each length, -1 if none
     valoff: np.ndarray  # int64 [8, 17]: symbol index = valoff[len] + code
     huffval: np.ndarray  # int64 [8, 256]
@@ -75,27 +74,51 @@ class PackedTables:
 
 
 def pack_tables(tables: dict[int, HuffTable]) -> PackedTables:
-    lut = np.zeros((N_SLOTS, 1 << LUT_BITS), np.int32)
-    maxcode = np.full((N_SLOTS, 17), -1, np.int64)
-    valoff = np.zeros((N_SLOTS, 17), np.int64)
-    huffval = np.zeros((N_SLOTS, 256), np.int64)
-    ehufco = np.zeros((N_SLOTS, 256), np.int64)
-    ehufsi = np.zeros((N_SLOTS, 256), np.int64)
-    for slot, table in tables.items():
-        codes, sizes = table.codes()
-        syms = list(table.symbols)
-        huffval[slot, : len(syms)] = syms
-        index = 0
-        for length in range(1, 17):
-            count = table.counts[length - 1]
-            if count:
-                valoff[slot, length] = index - codes[index]
-                maxcode[slot, length] = codes[index + count - 1]
-            index += count
-        for code, size, sym in zip(codes, sizes, syms):
-            ehufco[slot, sym] = code
-            ehufsi[slot, sym] = size
+    empty = _pack_one(None)
+    per_slot = [_pack_one(tables.get(slot)) if slot in tables else empty for slot in range(N_SLOTS)]
+    return PackedTables(*(np.stack([p[i] for p in per_slot]) for i in range(7)))
+
+
+@lru_cache(maxsize=256)
+def _pack_one(table: HuffTable | None) -> tuple[np.ndarray, ...]:
+    lut = np.zeros(1 << LUT_BITS, np.int32)
+    fast_ac = np.zeros(1 << LUT_BITS, np.int32)
+    maxcode = np.full(17, -1, np.int64)
+    valoff = np.zeros(17, np.int64)
+    huffval = np.zeros(256, np.int64)
+    ehufco = np.zeros(256, np.int64)
+    ehufsi = np.zeros(256, np.int64)
+    if table is None:
+        return lut, fast_ac, maxcode, valoff, huffval, ehufco, ehufsi
+    codes, sizes = table.codes()
+    syms = list(table.symbols)
+    huffval[: len(syms)] = syms
+    index = 0
+    for length in range(1, 17):
+        count = table.counts[length - 1]
+        if count:
+            valoff[length] = index - codes[index]
+            maxcode[length] = codes[index + count - 1]
+        index += count
+    for i, (code, size, sym) in enumerate(zip(codes, sizes, syms)):
+        shift = LUT_BITS - size
+        if ehufsi[sym]:
+            # a second code for a symbol: the encoder cannot know the file used it, so decoding
+            # treats it as an invalid code (the scan is cut there and kept raw)
+            huffval[i] = -1
             if size <= LUT_BITS:
-                shift = LUT_BITS - size
-                lut[slot, code << shift : (code + 1) << shift] = (size << 8) | sym
-    return PackedTables(lut, maxcode, valoff, huffval, ehufco, ehufsi)
+                lut[code << shift : (code + 1) << shift] = -1
+            continue
+        ehufco[sym] = code
+        ehufsi[sym] = size
+        if size > LUT_BITS:
+            continue
+        lut[code << shift : (code + 1) << shift] = (size << 8) | sym
+        run, nbits = sym >> 4, sym & 15
+        if nbits and size + nbits <= LUT_BITS:
+            extra = np.arange(1 << nbits)
+            values = np.where(extra < (1 << (nbits - 1)), extra - (1 << nbits) + 1, extra)
+            entries = (values << 16) | (run << 8) | (size + nbits)
+            fast_ac[((code << nbits) << (shift - nbits)) : ((code + 1) << nbits) << (shift - nbits)] = np.repeat(
+                entries, 1 << (shift - nbits))
+    return lut, fast_ac, maxcode, valoff, huffval, ehufco, ehufsi

@@ -12,3 +12,5 @@ MAX_MEMBER_ORIGINAL_BYTES = MAX_INPUT_BYTES
 # Most sections one .mlz member may declare, and longest stored original name.
 MAX_MEMBER_SECTIONS = 4096
 MAX_NAME_BYTES = 4096
+# Most scans one JPEG may have (progressive scripts use about 10; each scan walks the block grid).
+MAX_JPEG_SCANS = 128

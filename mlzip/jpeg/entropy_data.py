@@ -1,0 +1,92 @@
+"""The entropy-coded bytes of one scan: remove byte stuffing, split at restart markers, find its end.
+
+The scan kernels read the clean (unstuffed) bytes; positions found there are mapped back to file
+positions only where the layout needs raw bytes (a scan cut short by truncation or damage).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def _is_scan_byte(c: int) -> bool:
+    return c == 0x00 or (0xD0 <= c <= 0xD7)
+
+
+@njit(cache=True)
+def unstuff(data: np.ndarray, start: int):
+    """Clean bytes of the scan starting at data[start].
+
+    Returns (clean, seg_ends, rst_codes, clean_stop, region_end):
+    seg_ends[j] is the clean end of restart interval j, rst_codes[j] the marker byte after it;
+    clean_stop is the file position where clean data stopped (a marker, a fill byte or the end);
+    region_end is where the scan's bytes end: the 0xFF of the next real marker, or len(data).
+    """
+    n = data.shape[0]
+    clean = np.empty(max(n - start, 1), np.uint8)
+    seg_ends = np.empty(64, np.int64)
+    rst_codes = np.empty(64, np.int64)
+    nseg = 0
+    o = 0
+    p = start
+    while p < n:
+        b = data[p]
+        if b != 0xFF:
+            clean[o] = b
+            o += 1
+            p += 1
+            continue
+        if p + 1 >= n:
+            break
+        c = data[p + 1]
+        if c == 0:
+            clean[o] = 0xFF
+            o += 1
+            p += 2
+        elif 0xD0 <= c <= 0xD7:
+            if nseg + 1 >= seg_ends.shape[0]:
+                grown = np.empty(seg_ends.shape[0] * 2, np.int64)
+                grown[:nseg] = seg_ends[:nseg]
+                seg_ends = grown
+                grown2 = np.empty(rst_codes.shape[0] * 2, np.int64)
+                grown2[:nseg] = rst_codes[:nseg]
+                rst_codes = grown2
+            seg_ends[nseg] = o
+            rst_codes[nseg] = c
+            nseg += 1
+            p += 2
+        else:
+            break
+    clean_stop = p
+    # the scan's bytes run to the first 0xFF that starts a real marker (fill bytes stay in the scan)
+    q = p
+    region_end = n
+    while q + 1 < n:
+        if data[q] == 0xFF and data[q + 1] != 0xFF and not _is_scan_byte(data[q + 1]):
+            region_end = q
+            break
+        q += 1
+    seg_ends[nseg] = o
+    rst_codes[nseg] = -1
+    nseg += 1
+    return clean[:o], seg_ends[:nseg].copy(), rst_codes[:nseg].copy(), clean_stop, region_end
+
+
+@njit(cache=True)
+def clean_to_file(data: np.ndarray, start: int, count: int) -> int:
+    """File position just after the first `count` clean bytes (with their stuffing), before any marker."""
+    p = start
+    o = 0
+    n = data.shape[0]
+    while o < count and p < n:
+        if data[p] != 0xFF:
+            p += 1
+            o += 1
+        elif p + 1 < n and data[p + 1] == 0:
+            p += 2
+            o += 1
+        else:  # restart marker between intervals
+            p += 2
+    return p

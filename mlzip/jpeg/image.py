@@ -1,0 +1,283 @@
+"""JpegImage: a JPEG file as quantized coefficients plus what an exact rebuild needs.
+
+file = prefix + header + scan_0 + between_0 + scan_1 + ... + scan_n + suffix
+header: SOI up to the end of the first SOS; between_i: the segments after scan i up to the end of
+the next SOS; suffix: EOI and anything after it (or whatever follows the last scan that does not
+start another scan). Scans are rebuilt from the coefficients; everything else is kept as bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, NamedTuple
+
+import numpy as np
+
+from mlzip import limits
+from mlzip.errors import CorruptMember, MlzError, UnsupportedJpeg
+from mlzip.jpeg.entropy_data import clean_to_file, unstuff
+from mlzip.jpeg.geometry import component_bases, scan_order
+from mlzip.jpeg.layout import Cut, Layout, ScanCoding
+from mlzip.jpeg.scan_decode import SEQUENTIAL, decode_scan
+from mlzip.jpeg.scan_encode import encode_scan
+from mlzip.jpeg.segments import Frame, Scan, State, walk
+from mlzip.jpeg.tables import ZIGZAG, pack_tables
+
+
+@dataclass
+class Component:
+    id: int
+    h: int
+    v: int
+    tq: int
+    qtable: np.ndarray  # uint16[64], natural order, the table in force when first scanned
+    coefs: np.ndarray  # int16[blocks_y, blocks_x, 64], natural order
+
+
+class ComponentInfo(NamedTuple):
+    blocks_y: int
+    blocks_x: int
+    h: int
+    v: int
+    qtable: np.ndarray
+
+
+@dataclass
+class JpegInfo:
+    """What describe() knows without coefficients; iterates over its ComponentInfo entries."""
+
+    width: int
+    height: int
+    progressive: bool
+    component_ids: list[int]
+    components: list[ComponentInfo]
+
+    def __iter__(self) -> Iterator[ComponentInfo]:
+        return iter(self.components)
+
+    def __len__(self) -> int:
+        return len(self.components)
+
+    def __getitem__(self, i: int) -> ComponentInfo:
+        return self.components[i]
+
+
+@dataclass
+class _Structure:
+    """A parsed file minus its coefficients."""
+
+    frame: Frame
+    scans: list[Scan]
+    header: bytes
+    layout: Layout
+    qtables: list[np.ndarray]
+
+
+class JpegImage:
+    def __init__(self, structure: _Structure, flat: np.ndarray) -> None:
+        self._s = structure
+        self._flat = flat
+        frame = structure.frame
+        bases, grids, _ = component_bases(frame)
+        self.width = frame.width
+        self.height = frame.height
+        self.precision = frame.precision
+        self.progressive = frame.progressive
+        self.components = [
+            Component(c.id, c.h, c.v, c.tq, structure.qtables[i],
+                      flat[bases[i] : bases[i] + grids[i][0] * grids[i][1] * 64].reshape(grids[i][0], grids[i][1], 64))
+            for i, c in enumerate(frame.components)
+        ]
+
+    def encode(self) -> bytes:
+        s = self._s
+        flat = self._coefficients()
+        parts = [s.layout.prefix, s.header]
+        for i, scan in enumerate(s.scans):
+            parts.append(_encode_scan(s.frame, scan, s.layout.codings[i], flat))
+            parts.append(s.layout.betweens[i] if i < len(s.layout.betweens) else s.layout.suffix)
+        return b"".join(parts)
+
+    def _coefficients(self) -> np.ndarray:
+        """The flat buffer, rebuilt if a caller replaced a component's array."""
+        if all(c.coefs.base is self._flat for c in self.components):
+            return self._flat
+        return _flatten(self._s.frame, [c.coefs for c in self.components])
+
+
+def parse(data: bytes) -> JpegImage:
+    """Decode a JPEG file into coefficients; UnsupportedJpeg for anything not transcodable."""
+    try:
+        return _parse(bytes(data))
+    except MlzError:
+        raise
+    except MemoryError:
+        raise UnsupportedJpeg("not enough memory for this JPEG") from None
+    except Exception as exc:  # a bug, but the caller must still get the zstd path
+        raise UnsupportedJpeg(f"internal error: {type(exc).__name__}: {exc}") from exc
+
+
+def to_parts(img: JpegImage) -> tuple[bytes, bytes]:
+    s = img._s
+    flat = img._coefficients()
+    for scan, coding in zip(s.scans, s.layout.codings):
+        if coding.runs is not None and coding.runs_standard is None:
+            _encode_scan(s.frame, scan, coding, flat)  # decides runs_standard
+    return s.header, s.layout.to_bytes()
+
+
+def describe(header: bytes, layout: bytes) -> JpegInfo:
+    s = _guarded(_structure_from_parts, header, layout)
+    frame = s.frame
+    comps = [ComponentInfo(*frame.grid(i), c.h, c.v, s.qtables[i]) for i, c in enumerate(frame.components)]
+    return JpegInfo(frame.width, frame.height, frame.progressive, [c.id for c in frame.components], comps)
+
+
+def from_parts(header: bytes, layout: bytes, coefs: list[np.ndarray]) -> JpegImage:
+    s = _guarded(_structure_from_parts, header, layout)
+    return JpegImage(s, _guarded(_flatten, s.frame, coefs))
+
+
+def _guarded(fn, *args):
+    try:
+        return fn(*args)
+    except MlzError:
+        raise
+    except Exception as exc:
+        raise CorruptMember(f"damaged JPEG parts: {type(exc).__name__}: {exc}") from exc
+
+
+def _flatten(frame: Frame, coefs: list[np.ndarray]) -> np.ndarray:
+    bases, grids, total = component_bases(frame)
+    if len(coefs) != len(grids):
+        raise CorruptMember("coefficient arrays do not match the JPEG header")
+    flat = np.empty(total, np.int16)
+    for base, grid, arr in zip(bases, grids, coefs):
+        arr = np.asarray(arr)
+        if arr.shape != (grid[0], grid[1], 64) or arr.dtype.kind not in "iu":
+            raise CorruptMember("coefficient arrays do not match the JPEG header")
+        if arr.dtype != np.int16 and arr.size and (arr.min() < -32768 or arr.max() > 32767):
+            raise CorruptMember("coefficient out of range")
+        flat[base : base + arr.size] = arr.reshape(-1)
+    return flat
+
+
+def _qtables(frame: Frame, st: State) -> list[np.ndarray]:
+    out = []
+    for i, c in enumerate(frame.components):
+        q = st.first_qtable.get(i, st.qtables.get(c.tq))
+        out.append(np.zeros(64, np.uint16) if q is None else q.copy())
+    return out
+
+
+def _structure_from_parts(header: bytes, layout: bytes) -> _Structure:
+    lay = Layout.from_bytes(layout)
+    st = State()
+    what, end, scan = walk(header, 0, st, at_start=True)
+    if what != "sos" or end != len(header):
+        raise CorruptMember("JPEG header does not end with its first scan header")
+    scans = [scan]
+    for between in lay.betweens:
+        what, end, scan = walk(between, 0, st)
+        if what != "sos" or end != len(between):
+            raise CorruptMember("JPEG layout segment does not end with a scan header")
+        scans.append(scan)
+    assert st.frame is not None
+    return _Structure(st.frame, scans, header, lay, _qtables(st.frame, st))
+
+
+def _parse(data: bytes) -> JpegImage:
+    if len(data) > limits.MAX_JPEG_BYTES:
+        raise UnsupportedJpeg("JPEG file is past the size limit")
+    soi = 0 if data.startswith(b"\xff\xd8") else data.find(b"\xff\xd8\xff")
+    if soi < 0:
+        raise UnsupportedJpeg("no SOI marker")
+    st = State()
+    what, end, scan = walk(memoryview(data)[soi:], 0, st, at_start=True)
+    if what != "sos":
+        raise UnsupportedJpeg("no scan in the file")
+    frame = st.frame
+    assert frame is not None and scan is not None
+    header_end = soi + end
+    layout = Layout(prefix=data[:soi])
+    bases, grids, total = component_bases(frame)
+    flat = np.zeros(total, np.int16)
+    arr = np.frombuffer(data, np.uint8)
+    scans: list[Scan] = []
+    pos = header_end
+    while True:
+        scans.append(scan)
+        coding, pos = _decode_scan(arr, pos, frame, scan, bases, grids, flat)
+        layout.codings.append(coding)
+        trial = st.fork()
+        try:
+            what, end, nxt = walk(data, pos, trial)
+        except UnsupportedJpeg:
+            what = "other"
+        if what != "sos":
+            layout.suffix = data[pos:]
+            break
+        layout.betweens.append(data[pos:end])
+        st, pos, scan = trial, end, nxt
+    structure = _Structure(frame, scans, data[soi:header_end], layout, _qtables(frame, st))
+    return JpegImage(structure, flat)
+
+
+def _kernel_args(frame: Frame, scan: Scan, bases, grids):
+    block_off, block_slot, bpm, n_mcu = scan_order(frame, scan, bases, grids)
+    tables = pack_tables(scan.tables)
+    dc_tab = np.array(scan.td + [0] * (4 - len(scan.td)), np.int64)
+    ac_tab = np.array([4 + t for t in scan.ta] + [4] * (4 - len(scan.ta)), np.int64)
+    al = 0 if scan.kind == SEQUENTIAL else scan.al
+    return block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, tables
+
+
+def _decode_scan(arr, start, frame, scan, bases, grids, flat) -> tuple[ScanCoding, int]:
+    clean, seg_ends, rst_codes, clean_stop, region_end = unstuff(arr, start)
+    block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
+    cut, good_m, good_seg, good_bit, pad, runs = decode_scan(
+        clean, seg_ends, rst_codes, flat, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
+        al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG)
+    coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None)
+    if cut or clean_stop != region_end:
+        seg_start = int(seg_ends[good_seg - 1]) if good_seg > 0 else 0
+        i = seg_start + good_bit // 8
+        rem = good_bit % 8
+        if rem:
+            nbits = 8 - rem
+            value = int(clean[i]) & ((1 << nbits) - 1)
+            raw_start = clean_to_file(arr, start, i + 1) - (1 if clean[i] == 0xFF else 0)
+        else:
+            nbits = value = 0
+            raw_start = clean_to_file(arr, start, i)
+        coding.cut = Cut(int(good_m), nbits, value, arr[raw_start:region_end].tobytes())
+    return coding, int(region_end)
+
+
+def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray) -> bytes:
+    bases, grids, _ = component_bases(frame)
+    block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
+    k_end = n_mcu if coding.cut is None else min(coding.cut.good_mcus, n_mcu)
+    no_runs = np.zeros(0, np.int64)
+
+    def run(runs: np.ndarray, explicit: bool):
+        return encode_scan(flat, block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss, scan.se, al,
+                           scan.restart, dc_tab, ac_tab, t.ehufco, t.ehufsi, coding.pad, runs, explicit,
+                           k_end * bpm * 8, ZIGZAG)
+
+    out, acc, nb, err, emitted = run(no_runs, False)
+    if coding.runs is not None and coding.runs_standard is not True:
+        same = np.array_equal(emitted, coding.runs)
+        if coding.runs_standard is None:
+            coding.runs_standard = bool(same)
+        if not same:
+            out, acc, nb, err, emitted = run(coding.runs, True)
+    if err:
+        raise CorruptMember("coefficients cannot be coded with this JPEG's Huffman tables")
+    if coding.cut is None:
+        return out.tobytes()
+    cut = coding.cut
+    if (nb + cut.tail_nbits) % 8 or nb + cut.tail_nbits > 8:
+        raise CorruptMember("coefficients do not match the JPEG layout")
+    tail = bytes([((int(acc) << cut.tail_nbits) | cut.tail_value) & 0xFF]) if cut.tail_nbits else b""
+    return out.tobytes() + tail + cut.raw

@@ -1,0 +1,365 @@
+"""Huffman decoding of one scan into quantized coefficients (numba).
+
+Bit reader state is three integers (pos, acc, n) passed through inlined helpers, so LLVM keeps
+it in registers. Past the end of an interval the reader supplies zero bits; the driver notices the
+overrun after the MCU and cuts the scan there.
+
+The decoder also checks every choice a re-encoder has to make the same way (pad bits, restart
+marker numbers, no stray ZRL before an EOB, ...). The first check that fails "cuts" the scan: the
+coefficients up to the last safe MCU boundary are kept, and the caller stores the rest of the
+scan's bytes raw, so the file still rebuilds exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from mlzip.jpeg.tables import LUT_BITS
+
+SEQUENTIAL, DC_FIRST, DC_REFINE, AC_FIRST, AC_REFINE = 0, 1, 2, 3, 4
+INT16_MIN, INT16_MAX = -32768, 32767
+
+
+@njit(cache=True, inline="always")
+def _refill(buf, end, pos, acc, n):
+    while n <= 56:
+        b = np.int64(0)
+        if pos < end:
+            b = np.int64(buf[pos])
+        acc = (acc << 8) | b
+        pos += 1
+        n += 8
+    return pos, acc, n
+
+
+@njit(cache=True, inline="always")
+def _huff(buf, end, pos, acc, n, t, lut, maxcode, valoff, huffval):
+    """Next Huffman symbol of table slot t, or -1 for a code the table lacks."""
+    if n < 32:  # enough for a code and its extra bits: _value needs no refill check
+        pos, acc, n = _refill(buf, end, pos, acc, n)
+    e = lut[t, (acc >> (n - LUT_BITS)) & ((1 << LUT_BITS) - 1)]
+    if e > 0:
+        return np.int64(e & 255), pos, acc, n - (e >> 8)
+    if e < 0:
+        return np.int64(-1), pos, acc, n
+    for length in range(LUT_BITS + 1, 17):
+        code = (acc >> (n - length)) & ((1 << length) - 1)
+        if code <= maxcode[t, length]:
+            return huffval[t, valoff[t, length] + code], pos, acc, n - length
+    return np.int64(-1), pos, acc, n
+
+
+@njit(cache=True, inline="always")
+def _bits(buf, end, pos, acc, n, s):
+    if s == 0:
+        return np.int64(0), pos, acc, n
+    if n < s:
+        pos, acc, n = _refill(buf, end, pos, acc, n)
+    return (acc >> (n - s)) & ((1 << s) - 1), pos, acc, n - s
+
+
+@njit(cache=True, inline="always")
+def _value(acc, n, s):
+    """The s extra bits after a Huffman code, as a signed value (n >= s is guaranteed by _huff)."""
+    v = (acc >> (n - s)) & ((1 << s) - 1)
+    if s > 0 and v < (1 << (s - 1)):
+        v = v - (1 << s) + 1
+    return v, n - s
+
+
+@njit(cache=True, inline="always")
+def _refine_one(buf, end, pos, acc, n, coefs, idx, p1):
+    """Correction bit for a coefficient that is already non-zero."""
+    b, pos, acc, n = _bits(buf, end, pos, acc, n, 1)
+    if b:
+        c = coefs[idx]
+        if (c & p1) == 0:
+            coefs[idx] = c + p1 if c >= 0 else c - p1
+    return pos, acc, n
+
+
+@njit(cache=True)
+def reset_blocks(coefs, block_off, bpm, m_from, m_to, kind, ss, se, al, zz):
+    """Return the blocks of MCUs [m_from, m_to) to their state before this scan."""
+    p1 = 1 << al
+    for j in range(m_from * bpm, m_to * bpm):
+        off = block_off[j]
+        if kind == SEQUENTIAL:
+            coefs[off : off + 64] = 0
+        elif kind == DC_FIRST:
+            coefs[off] = 0
+        elif kind == DC_REFINE:
+            coefs[off] = coefs[off] & ~p1
+        else:
+            for k in range(ss, se + 1):
+                idx = off + zz[k]
+                c = coefs[idx]
+                if kind == AC_FIRST:
+                    coefs[idx] = 0
+                elif c > 0:
+                    coefs[idx] = c & ~p1
+                elif c < 0:
+                    coefs[idx] = -((-c) & ~p1)
+
+
+@njit(cache=True)
+def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n_mcu,
+                kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz):
+    """Decode one scan. Returns (cut, good_mcus, cut_seg, cut_bit, pad, eob_runs).
+
+    cut is False when every MCU decoded and every interval ended exactly as a standard encoder
+    ends it; otherwise the scan is kept up to good_mcus MCUs, which end at bit cut_bit of
+    restart interval cut_seg, and coefficients past that point are reset.
+    pad is the value (0 or 1) of the pad bits, eob_runs the EOB run lengths in coding order.
+    """
+    n_segs = seg_ends.shape[0]
+    nint = restart if restart > 0 else n_mcu
+    runs = np.empty(n_mcu + 1 if kind >= AC_FIRST else 1, np.int64)
+    nruns = 0
+    preds = np.zeros(4, np.int64)
+    p1 = np.int64(1) << al
+    m = 0
+    seg = 0
+    good_m = 0
+    good_seg = 0
+    good_bit = 0
+    pad = -1
+    fail = False
+    eobrun = 0
+    while m < n_mcu:
+        if seg < n_segs:
+            start = seg_ends[seg - 1] if seg > 0 else 0
+            end = seg_ends[seg]
+        else:
+            start = clean.shape[0]
+            end = start
+        limit_bits = (end - start) * 8
+        pos = start
+        acc = np.int64(0)
+        n = 0
+        preds[:] = 0
+        eobrun = 0
+        mend = min(m + nint, n_mcu)
+        while m < mend:
+            base = m * bpm
+            for i in range(bpm):
+                off = block_off[base + i]
+                slot = block_slot[i]
+                if kind == SEQUENTIAL or kind == DC_FIRST:
+                    s, pos, acc, n = _huff(clean, end, pos, acc, n, dc_tab[slot], lut, maxcode, valoff, huffval)
+                    if s < 0 or s > 15:
+                        fail = True
+                        break
+                    v, n = _value(acc, n, s)
+                    pred = preds[slot] + v
+                    val = pred << al
+                    if val < INT16_MIN or val > INT16_MAX:
+                        fail = True
+                        break
+                    preds[slot] = pred
+                    coefs[off] = val
+                    if kind == DC_FIRST:
+                        continue
+                    # sequential AC coefficients
+                    t = ac_tab[slot]
+                    k = 1
+                    zrl = False
+                    while k < 64:
+                        if n < 32:
+                            pos, acc, n = _refill(clean, end, pos, acc, n)
+                        fe = fast_ac[t, (acc >> (n - LUT_BITS)) & ((1 << LUT_BITS) - 1)]
+                        if fe != 0:  # short code and small value: one lookup
+                            k += (fe >> 8) & 0xFF
+                            if k > 63:
+                                fail = True
+                                break
+                            coefs[off + zz[k]] = fe >> 16
+                            n -= fe & 0xFF
+                            zrl = False
+                            k += 1
+                            continue
+                        rs, pos, acc, n = _huff(clean, end, pos, acc, n, t, lut, maxcode, valoff, huffval)
+                        if rs < 0:
+                            fail = True
+                            break
+                        r = rs >> 4
+                        s = rs & 15
+                        if s == 0:
+                            if r == 15:
+                                k += 16
+                                zrl = True
+                                if k >= 64:  # a standard encoder codes trailing zeros as EOB
+                                    fail = True
+                                    break
+                                continue
+                            if r != 0 or zrl:
+                                fail = True
+                            break
+                        k += r
+                        if k > 63:
+                            fail = True
+                            break
+                        v, n = _value(acc, n, s)
+                        coefs[off + zz[k]] = v
+                        zrl = False
+                        k += 1
+                    if fail:
+                        break
+                elif kind == DC_REFINE:
+                    b, pos, acc, n = _bits(clean, end, pos, acc, n, 1)
+                    if b:
+                        coefs[off] = coefs[off] | p1
+                elif kind == AC_FIRST:
+                    if eobrun > 0:
+                        eobrun -= 1
+                        continue
+                    t = ac_tab[0]
+                    k = ss
+                    zrl = False
+                    while k <= se:
+                        if n < 32:
+                            pos, acc, n = _refill(clean, end, pos, acc, n)
+                        fe = fast_ac[t, (acc >> (n - LUT_BITS)) & ((1 << LUT_BITS) - 1)]
+                        if fe != 0:
+                            k += (fe >> 8) & 0xFF
+                            val = (fe >> 16) << al
+                            if k > se or val < INT16_MIN or val > INT16_MAX:
+                                fail = True
+                                break
+                            coefs[off + zz[k]] = val
+                            n -= fe & 0xFF
+                            zrl = False
+                            k += 1
+                            continue
+                        rs, pos, acc, n = _huff(clean, end, pos, acc, n, t, lut, maxcode, valoff, huffval)
+                        if rs < 0:
+                            fail = True
+                            break
+                        r = rs >> 4
+                        s = rs & 15
+                        if s == 0:
+                            if r == 15:
+                                k += 16
+                                zrl = True
+                                if k > se:
+                                    fail = True
+                                    break
+                                continue
+                            if zrl:
+                                fail = True
+                                break
+                            v, pos, acc, n = _bits(clean, end, pos, acc, n, r)
+                            runs[nruns] = (1 << r) + v
+                            eobrun = runs[nruns] - 1
+                            nruns += 1
+                            break
+                        k += r
+                        if k > se:
+                            fail = True
+                            break
+                        v, n = _value(acc, n, s)
+                        val = v << al
+                        if val < INT16_MIN or val > INT16_MAX:
+                            fail = True
+                            break
+                        coefs[off + zz[k]] = val
+                        zrl = False
+                        k += 1
+                    if fail:
+                        break
+                else:  # AC_REFINE
+                    k = ss
+                    if eobrun == 0:
+                        t = ac_tab[0]
+                        zrl = False
+                        while k <= se:
+                            rs, pos, acc, n = _huff(clean, end, pos, acc, n, t, lut, maxcode, valoff, huffval)
+                            if rs < 0:
+                                fail = True
+                                break
+                            r = rs >> 4
+                            s = rs & 15
+                            val = 0
+                            if s != 0:
+                                if s != 1:
+                                    fail = True
+                                    break
+                                b, pos, acc, n = _bits(clean, end, pos, acc, n, 1)
+                                val = p1 if b else -p1
+                                zrl = False
+                            elif r != 15:
+                                if zrl:
+                                    fail = True
+                                    break
+                                v, pos, acc, n = _bits(clean, end, pos, acc, n, r)
+                                runs[nruns] = (1 << r) + v
+                                eobrun = runs[nruns]
+                                nruns += 1
+                                break
+                            else:
+                                zrl = True
+                            placed = False
+                            while k <= se:
+                                idx = off + zz[k]
+                                if coefs[idx] != 0:
+                                    pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
+                                elif r == 0:
+                                    placed = True
+                                    break
+                                else:
+                                    r -= 1
+                                k += 1
+                            if not placed:
+                                fail = True
+                                break
+                            if s != 0:
+                                coefs[off + zz[k]] = val
+                            k += 1
+                        if fail:
+                            break
+                    if eobrun > 0:
+                        while k <= se:
+                            idx = off + zz[k]
+                            if coefs[idx] != 0:
+                                pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
+                            k += 1
+                        eobrun -= 1
+            if fail:
+                break
+            bitpos = (pos - start) * 8 - n
+            if bitpos > limit_bits:
+                fail = True
+                break
+            m += 1
+            if eobrun == 0:
+                good_m = m
+                good_seg = seg
+                good_bit = bitpos
+        if fail:
+            break
+        # the interval ends: a standard encoder flushes the EOB run, pads, then writes RSTn
+        bitpos = (pos - start) * 8 - n
+        nbytes = (bitpos + 7) >> 3
+        if eobrun != 0 or nbytes != end - start:
+            fail = True
+            break
+        npad = nbytes * 8 - bitpos
+        if npad > 0:
+            pb = clean[start + nbytes - 1] & ((1 << npad) - 1)
+            v = 1 if pb == (1 << npad) - 1 else (0 if pb == 0 else 2)
+            if v == 2 or (pad >= 0 and v != pad):
+                fail = True
+                break
+            pad = v
+        if m < n_mcu and (seg + 1 >= n_segs or rst_codes[seg] != 0xD0 + (seg & 7)):
+            fail = True
+            break
+        seg += 1
+    if not fail and seg != n_segs:
+        fail = True  # restart markers or bytes after the last interval
+    if fail:
+        reset_blocks(coefs, block_off, bpm, good_m, min(m + 1, n_mcu), kind, ss, se, al, zz)
+    if pad < 0:
+        pad = 1
+    return fail, good_m, good_seg, good_bit, pad, runs[:nruns].copy()

@@ -18,7 +18,7 @@ Every value is coded as exponent (unary), sign and mantissa bits (``code_int``).
 import numpy as np
 from numba import njit
 
-from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit
+from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, unowned
 from mlzip.coder.tables import (ICOS, NZ_AVG_BUCKET, NZ_COARSE_BUCKET, NZ_LEFT_BUCKET,
                                 ZIGZAG_7X7)
 
@@ -65,7 +65,7 @@ def clamp16(v):
     return min(max(v, -32768), 32767)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def code_int(rc, buf, prob, count, recip, value, exp_ctx, sign_ctx, mant_ctx, cap):
     """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one."""
     mag = abs(value)
@@ -86,12 +86,10 @@ def code_int(rc, buf, prob, count, recip, value, exp_ctx, sign_ctx, mant_ctx, ca
 
 
 @njit(cache=True)
-def _grow(buf, rc):
-    if rc[POS] + rc[CACHE_SIZE] + ENC_MARGIN > buf.size:
-        bigger = np.empty(2 * buf.size + ENC_MARGIN, np.uint8)
-        bigger[:buf.size] = buf
-        return bigger
-    return buf
+def _grow(buf):
+    bigger = np.empty(2 * buf.size + ENC_MARGIN, np.uint8)
+    bigger[:buf.size] = buf
+    return bigger
 
 
 @njit(cache=True)
@@ -119,8 +117,13 @@ def _idct_no_dc(blk, q, px):
 
 
 @njit(cache=True)
-def code_plane(coefs, q, hints, use_hints, set_base, rc, buf, prob, count, recip):
+def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip):
     """Encode (rc in encode mode) or decode into ``coefs`` one component; returns the output buffer."""
+    # views without reference counting: the arguments outlive this call; ``out`` is returned
+    coefs, q, hints, rc, prob, count, recip = (unowned(coefs), unowned(q), unowned(hints),
+                                               unowned(rc), unowned(prob), unowned(count),
+                                               unowned(recip))
+    buf = unowned(out)
     decoding = rc[DECODING] != 0
     nby, nbx = coefs.shape[0], coefs.shape[1]
     nz = np.zeros((nby, nbx), np.int64)
@@ -133,8 +136,9 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, buf, prob, count, recip
     dc_unit = max(dc_unit, 1)
     for by in range(nby):
         for bx in range(nbx):
-            if not decoding:
-                buf = _grow(buf, rc)
+            if not decoding and rc[POS] + rc[CACHE_SIZE] + ENC_MARGIN > buf.size:
+                out = _grow(out)
+                buf = unowned(out)
             blk = coefs[by, bx]
             has_a = by > 0
             has_l = bx > 0
@@ -281,4 +285,4 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, buf, prob, count, recip
                 bottom[bx, 1, i] = px[7, i] + dc_px
                 right[0, i] = px[i, 6] + dc_px
                 right[1, i] = px[i, 7] + dc_px
-    return buf
+    return out

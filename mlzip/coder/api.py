@@ -17,7 +17,7 @@ from mlzip.limits import MAX_JPEG_PIXELS
 
 FORMAT_VERSION = 1
 FLAG_HINTS = 1
-ADAPT_LIMIT = 60  # observations after which a context forgets at a fixed rate
+ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
 # block grids past this (per component) are refused: the JPEG layer rejects such images earlier
 MAX_BLOCKS = 4 * (MAX_JPEG_PIXELS // 64)
 

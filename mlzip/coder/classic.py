@@ -40,6 +40,9 @@ O_SIGNDC = O_EXPDC + (N_MAG + 1) * EXP_SLOTS
 O_MANTDC = O_SIGNDC + N_MAG + 1
 CONTEXTS_PER_SET = O_MANTDC + MANT_SIZE
 
+# the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
+EDGE_OUT = 3 * ICOS[7] - ICOS[6]
+EDGE_IN = 3 * ICOS[0] - ICOS[1]
 ENC_MARGIN = 1 << 15  # free output bytes kept before each block (a block needs < 4 KiB)
 
 
@@ -210,10 +213,10 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                     if has_a:
                         s = 0
                         for v in range(8):
-                            s += np.int64(blk_a[8 * v + u]) * q[8 * v + u] * ICOS[7, v]
+                            s += np.int64(blk_a[8 * v + u]) * q[8 * v + u] * EDGE_OUT[v]
                         for v in range(1, 8):
-                            s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * ICOS[0, v]
-                        pred = div_round(s, ICOS[0, 0] * q[k])
+                            s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[v]
+                        pred = div_round(s, EDGE_IN[0] * q[k])
                     elif has_l:
                         pred = np.int64(blk_l[k])
                     else:
@@ -225,10 +228,10 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                     if has_l:
                         s = 0
                         for u in range(8):
-                            s += np.int64(blk_l[8 * v + u]) * q[8 * v + u] * ICOS[7, u]
+                            s += np.int64(blk_l[8 * v + u]) * q[8 * v + u] * EDGE_OUT[u]
                         for u in range(1, 8):
-                            s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * ICOS[0, u]
-                        pred = div_round(s, ICOS[0, 0] * q[k])
+                            s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[u]
+                        pred = div_round(s, EDGE_IN[0] * q[k])
                     elif has_a:
                         pred = np.int64(blk_a[k])
                     else:

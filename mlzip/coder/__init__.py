@@ -1,0 +1,27 @@
+"""Adaptive binary arithmetic coding of quantized JPEG DCT coefficients.
+
+Public API::
+
+    blob = encode_coefficients(coefs, qtables, sampling, level=6, hints=None) -> bytes
+    coefs = decode_coefficients(blob, shapes, qtables, sampling, hints=None) -> list[np.ndarray]
+
+``coefs[i]``: int16 ``[blocks_y, blocks_x, 64]`` in natural (row-major 8x8) order, one per component
+in frame order; ``qtables[i]``: the 64 quantizer steps (natural order); ``sampling[i]``: (h, v).
+Any int16 value round-trips. ``decode_coefficients`` raises :class:`mlzip.errors.CorruptMember` on a
+damaged blob.
+
+The default predictor is the hand-made classic one (:mod:`mlzip.coder.classic`).
+
+Extension point for learned models (``hints``): an optional list of uint8 ``[blocks_y, blocks_x, 64]``
+arrays, one per component. When given, ``hints[i][by, bx, k]`` replaces the classic model's magnitude
+bucket for coefficient ``k`` of that block: for AC coefficients the bit length (0..11) of the predicted
+magnitude, for DC (k = 0) the uncertainty bucket (0..12) of the DC prediction. The coder's adaptive
+contexts are then selected by the hint instead of the classic neighbour average, so a network only has
+to output buckets. The decoder must be given identical hints, so a model may only derive them from data
+the decoder has before decoding (side information or an earlier pass); the blob records that hints
+were used and decoding without them raises CorruptMember.
+"""
+
+from mlzip.coder.api import decode_coefficients, encode_coefficients
+
+__all__ = ["encode_coefficients", "decode_coefficients"]

@@ -1,0 +1,118 @@
+"""Blob framing around the classic model: settings byte, checksum, one range-coded stream.
+
+Blob layout (version 1)::
+
+    byte 0      settings: high nibble = format version (1), low nibble = flags (bit 0: hints used)
+    bytes 1..4  CRC-32 of the coefficients (little endian), so damage is detected, not decoded
+    bytes 5..   the range coder's output (its always-zero first byte dropped)
+"""
+
+import zlib
+
+import numpy as np
+
+from mlzip.coder import classic, rangecoder
+from mlzip.errors import CorruptMember, LimitExceeded
+from mlzip.limits import MAX_JPEG_PIXELS
+
+FORMAT_VERSION = 1
+FLAG_HINTS = 1
+ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
+# block grids past this (per component) are refused: the JPEG layer rejects such images earlier
+MAX_BLOCKS = 4 * (MAX_JPEG_PIXELS // 64)
+
+
+def _context_set(component: int) -> int:
+    """Luma (or the first plane) has its own statistics; the other planes share one set."""
+    return 0 if component == 0 else 1
+
+
+def _checksum(coefs: list[np.ndarray]) -> int:
+    crc = 0
+    for c in coefs:
+        crc = zlib.crc32(np.ascontiguousarray(c, dtype="<i2").data, crc)
+    return crc
+
+
+def _prepare_tables(qtables: list[np.ndarray], n: int) -> list[np.ndarray]:
+    if len(qtables) != n:
+        raise ValueError(f"{len(qtables)} quantization tables for {n} components")
+    out = []
+    for qt in qtables:
+        qt = np.asarray(qt).reshape(-1)
+        if qt.size != 64:
+            raise ValueError("a quantization table has 64 entries")
+        out.append(np.maximum(qt.astype(np.int64), 1))  # a zero step would divide by zero
+    return out
+
+
+def _prepare_hints(hints, shapes) -> list[np.ndarray]:
+    if hints is None:
+        return [np.zeros((1, 1, 64), np.uint8) for _ in shapes]
+    if len(hints) != len(shapes):
+        raise ValueError("one hint array per component")
+    out = []
+    for h, (by, bx) in zip(hints, shapes):
+        h = np.ascontiguousarray(h, dtype=np.uint8)
+        if h.shape != (by, bx, 64):
+            raise ValueError(f"hint array of shape {h.shape}, expected {(by, bx, 64)}")
+        out.append(h)
+    return out
+
+
+def _code_all(planes, qts, hints, use_hints, rc, buf):
+    prob, count = rangecoder.new_contexts(2 * classic.CONTEXTS_PER_SET)
+    recip = rangecoder.rate_table(ADAPT_LIMIT)
+    for i, plane in enumerate(planes):
+        base = _context_set(i) * classic.CONTEXTS_PER_SET
+        buf = classic.code_plane(plane, qts[i], hints[i], use_hints, base, rc, buf, prob, count,
+                                 recip)
+    return buf
+
+
+def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
+                        sampling: list[tuple[int, int]], level: int = 6,
+                        hints: list[np.ndarray] | None = None) -> bytes:
+    planes = []
+    for c in coefs:
+        c = np.asarray(c)
+        if c.ndim != 3 or c.shape[2] != 64:
+            raise ValueError(f"coefficients of shape {c.shape}, expected [blocks_y, blocks_x, 64]")
+        if c.dtype != np.int16:
+            raise ValueError(f"coefficients of dtype {c.dtype}, expected int16")
+        planes.append(np.ascontiguousarray(c))
+    qts = _prepare_tables(qtables, len(planes))
+    hint_arrays = _prepare_hints(hints, [p.shape[:2] for p in planes])
+    rc = rangecoder.new_encoder()
+    buf = np.empty(classic.ENC_MARGIN * 2, np.uint8)
+    buf = _code_all(planes, qts, hint_arrays, hints is not None, rc, buf)
+    rangecoder.flush(rc, buf)
+    settings = (FORMAT_VERSION << 4) | (FLAG_HINTS if hints is not None else 0)
+    head = bytes([settings]) + _checksum(planes).to_bytes(4, "little")
+    return head + buf[1:int(rc[rangecoder.POS])].tobytes()
+
+
+def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: list[np.ndarray],
+                        sampling: list[tuple[int, int]],
+                        hints: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    if len(blob) < 5:
+        raise CorruptMember("coefficient stream truncated")
+    settings = blob[0]
+    if settings >> 4 != FORMAT_VERSION or settings & ~FLAG_HINTS & 0xF:
+        raise CorruptMember(f"unknown coefficient coder settings 0x{settings:02x}")
+    if bool(settings & FLAG_HINTS) != (hints is not None):
+        raise CorruptMember("the coefficient stream and the caller disagree about hints")
+    shapes = [(int(by), int(bx)) for by, bx in shapes]
+    for by, bx in shapes:
+        if by < 0 or bx < 0 or by * bx > MAX_BLOCKS:
+            raise LimitExceeded(f"block grid {by}x{bx} too large")
+    qts = _prepare_tables(qtables, len(shapes))
+    hint_arrays = _prepare_hints(hints, shapes)
+    planes = [np.zeros((by, bx, 64), np.int16) for by, bx in shapes]
+    stream = np.frombuffer(b"\0" + blob[5:], np.uint8).copy()  # writable: one compiled signature
+    rc = rangecoder.new_decoder(stream)
+    _code_all(planes, qts, hint_arrays, hints is not None, rc, stream)
+    # the decoder reads exactly the encoder's bytes; anything else, or a checksum miss, is damage
+    if int(rc[rangecoder.POS]) != stream.size or _checksum(planes) != int.from_bytes(blob[1:5], "little"):
+        raise CorruptMember("coefficient stream damaged")
+    return planes

@@ -1,0 +1,291 @@
+"""The classic predictor (Lepton/packJPG spirit) driving the adaptive binary coder.
+
+One numba function codes one component plane, block by block in raster order; the same code encodes
+and decodes (``code_bit`` returns the decoded bit), so the two can never disagree. Per block:
+
+1. the non-zero count of the 7x7 AC part, context: the neighbours' counts;
+2. the 7x7 coefficients in zigzag order while non-zeros remain, context: position, non-zeros left,
+   magnitude bucket of the weighted average of the above/left/above-left same coefficient;
+3. the first row (predicted from the above block) and first column (from the left block) by pixel
+   continuity: the 1-D IDCT of the neighbour's boundary row must equal the current block's
+   (Lakhani's prediction, integer arithmetic, dequantized with the quantizer steps);
+4. DC as a residual from the pixel continuity of the left and above blocks: 16 estimates from
+   gradients across the block edges, their mean is the prediction, their spread the context.
+
+Every value is coded as exponent (unary), sign and mantissa bits (``code_int``).
+"""
+
+import numpy as np
+from numba import njit
+
+from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, unowned
+from mlzip.coder.tables import (ICOS, NZ_AVG_BUCKET, NZ_COARSE_BUCKET, NZ_LEFT_BUCKET,
+                                ZIGZAG_7X7)
+
+N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)
+EXP_SLOTS = 18  # unary exponent decisions per context, caps 16 (coefficients) and 17 (residuals)
+MANT_SIZE = EXP_SLOTS * 17  # mantissa contexts per position: [exponent][bit]
+N_EDGE = 14
+
+# context layout of one context set (luma, chroma); offsets in one flat array
+O_NZ = 0
+O_EXP7 = O_NZ + 10 * 64
+O_SIGN7 = O_EXP7 + 10 * 49 * N_MAG * EXP_SLOTS
+O_MANT7 = O_SIGN7 + 49
+O_EXPE = O_MANT7 + 49 * MANT_SIZE
+O_SIGNE = O_EXPE + N_EDGE * N_MAG * 3 * 4 * EXP_SLOTS
+O_MANTE = O_SIGNE + N_EDGE * 3 * N_MAG
+O_EXPDC = O_MANTE + N_EDGE * MANT_SIZE
+O_SIGNDC = O_EXPDC + (N_MAG + 1) * EXP_SLOTS
+O_MANTDC = O_SIGNDC + N_MAG + 1
+CONTEXTS_PER_SET = O_MANTDC + MANT_SIZE
+
+# the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
+EDGE_OUT = 3 * ICOS[7] - ICOS[6]
+EDGE_IN = 3 * ICOS[0] - ICOS[1]
+ENC_MARGIN = 1 << 15  # free output bytes kept before each block (a block needs < 4 KiB)
+
+
+@njit(cache=True)
+def bit_length(x):
+    n = 0
+    while x > 0:
+        x >>= 1
+        n += 1
+    return n
+
+
+@njit(cache=True)
+def div_round(a, b):
+    """a / b rounded to nearest, halves away from zero (b > 0)."""
+    if a >= 0:
+        return (a + (b >> 1)) // b
+    return -((-a + (b >> 1)) // b)
+
+
+@njit(cache=True)
+def clamp16(v):
+    return min(max(v, -32768), 32767)
+
+
+@njit(cache=True, inline="always")
+def code_int(rc, buf, prob, count, recip, value, exp_ctx, sign_ctx, mant_ctx, cap):
+    """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one."""
+    mag = abs(value)
+    e = bit_length(mag)
+    n = 0
+    while n < cap:
+        if code_bit(rc, buf, prob, count, recip, exp_ctx + n, 1 if e > n else 0) == 0:
+            break
+        n += 1
+    if n == 0:
+        return 0
+    neg = code_bit(rc, buf, prob, count, recip, sign_ctx, 1 if value < 0 else 0)
+    m = 1
+    base = mant_ctx + n * 17
+    for b in range(n - 2, -1, -1):
+        m = (m << 1) | code_bit(rc, buf, prob, count, recip, base + b, (mag >> b) & 1)
+    return -m if neg else m
+
+
+@njit(cache=True)
+def _grow(buf):
+    bigger = np.empty(2 * buf.size + ENC_MARGIN, np.uint8)
+    bigger[:buf.size] = buf
+    return bigger
+
+
+@njit(cache=True)
+def _idct_no_dc(blk, q, px):
+    """px = 4096 * pixel values of the block without its DC term (integer separable IDCT)."""
+    tmp = np.zeros((8, 8), np.int64)  # [v, x]
+    for v in range(8):
+        nonzero = False
+        for u in range(8):
+            if (v or u) and blk[8 * v + u] != 0:
+                nonzero = True
+        if not nonzero:
+            continue
+        for u in range(8):
+            if (v or u) and blk[8 * v + u] != 0:
+                d = np.int64(blk[8 * v + u]) * q[8 * v + u]
+                for x in range(8):
+                    tmp[v, x] += d * ICOS[x, u]
+    for y in range(8):
+        for x in range(8):
+            s = 0
+            for v in range(8):
+                s += ICOS[y, v] * tmp[v, x]
+            px[y, x] = s >> 12
+
+
+@njit(cache=True)
+def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip):
+    """Encode (rc in encode mode) or decode into ``coefs`` one component; returns the output buffer."""
+    # views without reference counting: the arguments outlive this call; ``out`` is returned
+    coefs, q, hints, rc, prob, count, recip = (unowned(coefs), unowned(q), unowned(hints),
+                                               unowned(rc), unowned(prob), unowned(count),
+                                               unowned(recip))
+    buf = unowned(out)
+    decoding = rc[DECODING] != 0
+    nby, nbx = coefs.shape[0], coefs.shape[1]
+    nz = np.zeros((nby, nbx), np.int64)
+    bottom = np.zeros((nbx, 2, 8), np.int64)  # rows 6, 7 of the blocks above (pixels * 4096)
+    right = np.zeros((2, 8), np.int64)  # columns 6, 7 of the left block
+    px = np.zeros((8, 8), np.int64)
+    colnz = np.zeros(8, np.int64)
+    rownz = np.zeros(8, np.int64)
+    dc_unit = (q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12  # one DC step in pixels * 4096
+    dc_unit = max(dc_unit, 1)
+    for by in range(nby):
+        for bx in range(nbx):
+            if not decoding and rc[POS] + rc[CACHE_SIZE] + ENC_MARGIN > buf.size:
+                out = _grow(out)
+                buf = unowned(out)
+            blk = coefs[by, bx]
+            has_a = by > 0
+            has_l = bx > 0
+            blk_a = coefs[by - 1, bx] if has_a else blk
+            blk_l = coefs[by, bx - 1] if has_l else blk
+            blk_al = coefs[by - 1, bx - 1] if has_a and has_l else blk
+
+            # 1. non-zero count of the 7x7 part, 6-bit binary tree
+            nz7 = 0
+            if not decoding:
+                for j in range(49):
+                    if blk[ZIGZAG_7X7[j]] != 0:
+                        nz7 += 1
+            if has_a and has_l:
+                navg = (nz[by - 1, bx] + nz[by, bx - 1] + 1) >> 1
+            elif has_a:
+                navg = nz[by - 1, bx]
+            elif has_l:
+                navg = nz[by, bx - 1]
+            else:
+                navg = 0
+            ctx = set_base + O_NZ + NZ_AVG_BUCKET[navg] * 64
+            node = 1
+            for i in range(6):
+                node = 2 * node + code_bit(rc, buf, prob, count, recip, ctx + node,
+                                           (nz7 >> (5 - i)) & 1)
+            nz7 = min(node - 64, 49)
+            nz[by, bx] = nz7
+
+            # 2. the 7x7 coefficients
+            left = nz7
+            for i in range(8):
+                colnz[i] = 0
+                rownz[i] = 0
+            lb_base = set_base + O_EXP7
+            for j in range(49):
+                if left == 0:
+                    break
+                k = ZIGZAG_7X7[j]
+                if use_hints:
+                    pmb = min(np.int64(hints[by, bx, k]), N_MAG - 1)
+                else:
+                    if has_a and has_l:
+                        pm = (13 * abs(np.int64(blk_a[k])) + 13 * abs(np.int64(blk_l[k]))
+                              + 6 * abs(np.int64(blk_al[k]))) >> 5
+                    elif has_a:
+                        pm = abs(np.int64(blk_a[k]))
+                    elif has_l:
+                        pm = abs(np.int64(blk_l[k]))
+                    else:
+                        pm = 0
+                    pmb = min(bit_length(pm), N_MAG - 1)
+                ectx = lb_base + ((NZ_LEFT_BUCKET[left] * 49 + j) * N_MAG + pmb) * EXP_SLOTS
+                v = code_int(rc, buf, prob, count, recip, np.int64(blk[k]), ectx,
+                             set_base + O_SIGN7 + j, set_base + O_MANT7 + j * MANT_SIZE, 16)
+                if v != 0:
+                    left -= 1
+                    colnz[k & 7] += 1
+                    rownz[k >> 3] += 1
+                    if decoding:
+                        blk[k] = clamp16(v)
+
+            # 3. first row (from the block above) and first column (from the left block)
+            nzb = NZ_COARSE_BUCKET[nz7]
+            for e in range(N_EDGE):
+                if e < 7:  # row 0, coefficient (0, u)
+                    u = e + 1
+                    k = u
+                    if has_a:
+                        s = 0
+                        for v in range(8):
+                            s += np.int64(blk_a[8 * v + u]) * q[8 * v + u] * EDGE_OUT[v]
+                        for v in range(1, 8):
+                            s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[v]
+                        pred = div_round(s, EDGE_IN[0] * q[k])
+                    elif has_l:
+                        pred = np.int64(blk_l[k])
+                    else:
+                        pred = 0
+                    line = colnz[u]
+                else:  # column 0, coefficient (v, 0)
+                    v = e - 6
+                    k = 8 * v
+                    if has_l:
+                        s = 0
+                        for u in range(8):
+                            s += np.int64(blk_l[8 * v + u]) * q[8 * v + u] * EDGE_OUT[u]
+                        for u in range(1, 8):
+                            s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[u]
+                        pred = div_round(s, EDGE_IN[0] * q[k])
+                    elif has_a:
+                        pred = np.int64(blk_a[k])
+                    else:
+                        pred = 0
+                    line = rownz[v]
+                if use_hints:
+                    pb = min(np.int64(hints[by, bx, k]), N_MAG - 1)
+                else:
+                    pb = min(bit_length(abs(pred)), N_MAG - 1)
+                ps = 0 if pred < 0 else (1 if pred == 0 else 2)
+                ectx = set_base + O_EXPE + (((e * N_MAG + pb) * 3 + min(line, 2)) * 4 + nzb) * EXP_SLOTS
+                val = code_int(rc, buf, prob, count, recip, np.int64(blk[k]), ectx,
+                               set_base + O_SIGNE + (e * 3 + ps) * N_MAG + pb,
+                               set_base + O_MANTE + e * MANT_SIZE, 16)
+                if decoding:
+                    blk[k] = clamp16(val)
+
+            # 4. DC from pixel continuity
+            _idct_no_dc(blk, q, px)
+            n_est = 0
+            total = 0
+            lo = np.int64(1) << 62
+            hi = -lo
+            if has_l:
+                for y in range(8):  # both sides extrapolated half a pixel to the shared edge, x2
+                    est = 3 * right[1, y] - right[0, y] - 3 * px[y, 0] + px[y, 1]
+                    total += est
+                    lo = min(lo, est)
+                    hi = max(hi, est)
+                n_est += 8
+            if has_a:
+                for x in range(8):
+                    est = 3 * bottom[bx, 1, x] - bottom[bx, 0, x] - 3 * px[0, x] + px[1, x]
+                    total += est
+                    lo = min(lo, est)
+                    hi = max(hi, est)
+                n_est += 8
+            if n_est:
+                pred = clamp16(div_round(total, 2 * n_est * dc_unit))
+                sb = min(bit_length((hi - lo) // (2 * dc_unit)), N_MAG - 1)
+            else:
+                pred = 0
+                sb = N_MAG
+            if use_hints:
+                sb = min(np.int64(hints[by, bx, 0]), N_MAG)
+            r = code_int(rc, buf, prob, count, recip, np.int64(blk[0]) - pred,
+                         set_base + O_EXPDC + sb * EXP_SLOTS, set_base + O_SIGNDC + sb,
+                         set_base + O_MANTDC, 17)
+            if decoding:
+                blk[0] = clamp16(pred + r)
+            dc_px = (np.int64(blk[0]) * q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12
+            for i in range(8):
+                bottom[bx, 0, i] = px[6, i] + dc_px
+                bottom[bx, 1, i] = px[7, i] + dc_px
+                right[0, i] = px[i, 6] + dc_px
+                right[1, i] = px[i, 7] + dc_px
+    return out

@@ -57,9 +57,9 @@ def _read_leb128(blob: bytes, pos: int) -> tuple[int, int]:
 
 
 def _structured_blob(bits: bytes, raw_parts: list[bytes]) -> bytes:
-    if not raw_parts:
-        return bytes([MODE_STRUCTURED]) + bits
     raw = b"".join(raw_parts)
+    if not raw:
+        return bytes([MODE_STRUCTURED]) + bits
     dict_id, packed = _zstd(raw)
     if len(packed) < len(raw):
         head = MODE_STRUCTURED | _HAS_RAW | _RAW_ZSTD | dict_id << 4

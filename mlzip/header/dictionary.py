@@ -13,10 +13,13 @@ import zstandard
 from mlzip.assets import load_verified
 from mlzip.errors import CorruptMember, ModelError
 
-# id -> (file under models/, sha256)
-DICTIONARIES: dict[int, tuple[str, str]] = {}
+# id -> (file under models/, sha256); every dictionary is raw content (tools/train_header_dict.py)
+DICTIONARIES: dict[int, tuple[str, str]] = {
+    # photos-train + CIFAR-10 train (files < 4500; they leave nothing raw), 7384 bytes, sRGB ICC inside
+    1: ("zdict-header-v1.bin", "cd9735f106e1b7d320251ca0ce8646e5e48ec7e366bc8e4decb648a648eb719d"),
+}
 # The id new blobs use (0 = none).
-CURRENT_ID = 0
+CURRENT_ID = 1
 MAX_ID = 15
 
 _FORMAT = zstandard.FORMAT_ZSTD1_MAGICLESS
@@ -29,7 +32,7 @@ def _dict_data(dict_id: int) -> zstandard.ZstdCompressionDict | None:
     if dict_id not in DICTIONARIES:
         raise CorruptMember(f"header blob names unknown dictionary {dict_id}")
     name, sha256 = DICTIONARIES[dict_id]
-    return zstandard.ZstdCompressionDict(load_verified(name, sha256))
+    return zstandard.ZstdCompressionDict(load_verified(name, sha256), dict_type=zstandard.DICT_TYPE_RAWCONTENT)
 
 
 def compressor(dict_id: int, level: int) -> zstandard.ZstdCompressor:

@@ -15,6 +15,7 @@ DHT = 0xC4
 DQT = 0xDB
 DRI = 0xDD
 APP0 = 0xE0
+APP14 = 0xEE
 # Start-of-frame markers (C4 DHT, C8 JPG and CC DAC are not frames).
 SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 # Markers without a length field, and bytes that are not markers at all.

@@ -61,6 +61,25 @@ def decode_app0(bits: BitReader, state: HeaderState) -> bytes:
     return b"JFIF\x00" + bits.bits(56).to_bytes(7, "big") + b"\x00\x00"
 
 
+# ---------------------------------------------------------------- Adobe APP14
+_ADOBE_USUAL = b"Adobe\x00\x64\x00\x00\x00\x00"  # version 100, no flags; the transform byte follows
+
+
+def encode_adobe(payload: bytes, out: BitWriter, state: HeaderState) -> bool:
+    if len(payload) != 12 or payload[:5] != b"Adobe":
+        return False
+    out.flag(payload[:11] == _ADOBE_USUAL)
+    out.bits(int.from_bytes(payload[11:] if payload[:11] == _ADOBE_USUAL else payload[5:], "big"),
+             8 if payload[:11] == _ADOBE_USUAL else 56)
+    return True
+
+
+def decode_adobe(bits: BitReader, state: HeaderState) -> bytes:
+    if bits.flag():
+        return _ADOBE_USUAL + bytes([bits.bits(8)])
+    return b"Adobe" + bits.bits(56).to_bytes(7, "big")
+
+
 # ---------------------------------------------------------------- DQT
 _DQT_SCALED, _DQT_DELTA, _DQT_RAW = 0, 1, 2
 

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from mlzip.errors import CorruptMember
 from mlzip.header import segment_codecs as codecs
 from mlzip.header.bits import BitReader, BitWriter
-from mlzip.header.markers import APP0, DHT, DQT, DRI, SOF_MARKERS, SOS, Segment
+from mlzip.header.markers import APP0, APP14, DHT, DQT, DRI, SOF_MARKERS, SOS, Segment
 
-END, KIND_APP0, KIND_DQT, KIND_SOF, KIND_DHT, KIND_DRI, KIND_SOS, KIND_RAW = range(8)
+END, KIND_APP0, KIND_DQT, KIND_SOF, KIND_DHT, KIND_DRI, KIND_SOS, KIND_RAW, KIND_ADOBE = range(9)
+_KIND_BITS = 4  # room for new kinds
 _START_HEADER, _START_SEGMENTS = -1, -2
 _MAX_PAYLOAD = 0xFFFF - 2
 
@@ -24,6 +25,7 @@ _SIMPLE_ENCODERS: dict[int, tuple[int, Callable]] = {
     DHT: (KIND_DHT, codecs.encode_dht),
     SOS: (KIND_SOS, codecs.encode_sos),
     DRI: (KIND_DRI, codecs.encode_dri),
+    APP14: (KIND_ADOBE, codecs.encode_adobe),
 }
 _SIMPLE_DECODERS: dict[int, tuple[int, Callable]] = {
     KIND_APP0: (APP0, codecs.decode_app0),
@@ -31,6 +33,7 @@ _SIMPLE_DECODERS: dict[int, tuple[int, Callable]] = {
     KIND_DHT: (DHT, codecs.decode_dht),
     KIND_SOS: (SOS, codecs.decode_sos),
     KIND_DRI: (DRI, codecs.decode_dri),
+    KIND_ADOBE: (APP14, codecs.decode_adobe),
 }
 
 
@@ -48,7 +51,7 @@ class _Predictor:
             return KIND_APP0
         if previous == _START_SEGMENTS:
             return KIND_DHT
-        if previous in (KIND_APP0, KIND_RAW):
+        if previous in (KIND_APP0, KIND_RAW, KIND_ADOBE):
             return KIND_DQT
         if previous == KIND_DQT:
             return KIND_DQT if self.dqt_segments == 1 else KIND_SOF
@@ -70,11 +73,14 @@ class _Predictor:
 def _write_kind(out: BitWriter, kind: int, predicted: int) -> None:
     out.flag(kind == predicted)
     if kind != predicted:
-        out.bits(kind, 3)
+        out.bits(kind, _KIND_BITS)
 
 
 def _read_kind(bits: BitReader, predicted: int) -> int:
-    return predicted if bits.flag() else bits.bits(3)
+    kind = predicted if bits.flag() else bits.bits(_KIND_BITS)
+    if kind > KIND_ADOBE:
+        raise CorruptMember("header stream has an unknown segment kind")
+    return kind
 
 
 def encode_structured(segments: list[Segment], state: codecs.HeaderState, start_with_soi: bool) -> tuple[bytes, list[bytes]]:

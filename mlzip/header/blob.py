@@ -24,6 +24,8 @@ _HAS_RAW, _RAW_ZSTD = 4, 8
 # zstd level by input size: the strongest level is cheap on the few KB most headers hold.
 _LEVELS = ((1 << 16, 19), (1 << 20, 12))
 _FAST_LEVEL = 6
+# A structured blob this short is kept without trying the others (saves a zstd call per small file).
+_SMALL_ENOUGH = 16
 
 
 def _level(size: int) -> int:
@@ -71,15 +73,18 @@ def _structured_blob(bits: bytes, raw_parts: list[bytes]) -> bytes:
 
 def candidates(data: bytes, with_soi: bool, context_state: HeaderState) -> list[bytes]:
     """Every blob the encoder considers for `data`; the caller keeps the shortest that decodes."""
-    blobs = [bytes([MODE_STORED]) + data]
-    dict_id, packed = _zstd(data)
-    blobs.append(bytes([MODE_ZSTD | dict_id << 4]) + packed)
+    blobs = []
     body = data[2:] if with_soi else data
     segments = split_segments(body) if (data[:2] == SOI or not with_soi) else None
     if segments is not None:
-        for raw_tables in (False, True):
-            state = context_state.copy(raw_tables=raw_tables)
-            blobs.append(_structured_blob(*encode_structured(segments, state, with_soi)))
+        blobs.append(_structured_blob(*encode_structured(segments, context_state.copy(), with_soi)))
+        if len(blobs[0]) <= _SMALL_ENOUGH:
+            return blobs
+        state = context_state.copy(raw_tables=True)
+        blobs.append(_structured_blob(*encode_structured(segments, state, with_soi)))
+    dict_id, packed = _zstd(data)
+    blobs.append(bytes([MODE_ZSTD | dict_id << 4]) + packed)
+    blobs.append(bytes([MODE_STORED]) + data)
     return blobs
 
 

@@ -292,23 +292,25 @@ def _checked(value: int, maximum: int) -> int:
 
 
 # ---------------------------------------------------------------- SOF
-_SOF_CODES = (0xC0, 0xC1, 0xC2)
+_SOF_CODES = (0xC0, 0xC2, 0xC1)
 _SAMPLING_CODES = (0x22, 0x11, 0x21)
-_COUNT_CODES = (1, 3, 4)
+_COUNT_CODES = (3, 1, 4)
 
 
 def _write_choice(out: BitWriter, value: int, choices: tuple[int, ...]) -> None:
-    """2 bits for one of three common values, else 2 bits escape + the byte."""
+    """Unary index of one of the common values (most common first), else all zeros and the byte."""
     if value in choices:
-        out.bits(choices.index(value), 2)
+        out.bits(1, choices.index(value) + 1)  # as many zeros as the index, then a one
     else:
-        out.bits(3, 2)
+        out.bits(0, len(choices))
         out.bits(value, 8)
 
 
 def _read_choice(bits: BitReader, choices: tuple[int, ...]) -> int:
-    code = bits.bits(2)
-    return choices[code] if code < 3 else bits.bits(8)
+    for choice in choices:
+        if bits.flag():
+            return choice
+    return bits.bits(8)
 
 
 def _write_bytes_or_flag(out: BitWriter, values: bytes, expected: bytes) -> None:

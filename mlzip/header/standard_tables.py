@@ -58,10 +58,13 @@ def ijg_scale(quality: int) -> int:
     return 5000 // quality if quality < 50 else 200 - 2 * quality
 
 
+@lru_cache(maxsize=None)
 def scaled_table(table_class: int, quality: int, force_baseline: bool) -> np.ndarray:
-    """libjpeg's jpeg_add_quant_table for one Annex K table (zigzag order)."""
+    """libjpeg's jpeg_add_quant_table for one Annex K table (zigzag order); read-only, cached."""
     values = (BASE_QUANT[table_class] * ijg_scale(quality) + 50) // 100
-    return np.clip(values, 1, 255 if force_baseline else 32767)
+    values = np.clip(values, 1, 255 if force_baseline else 32767)
+    values.flags.writeable = False
+    return values
 
 
 @lru_cache(maxsize=1)

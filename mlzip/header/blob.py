@@ -24,7 +24,7 @@ _HAS_RAW, _RAW_ZSTD = 4, 8
 # zstd level by input size: the strongest level is cheap on the few KB most headers hold.
 _LEVELS = ((1 << 16, 19), (1 << 20, 12))
 _FAST_LEVEL = 6
-# A structured blob this short is kept without trying the others (saves a zstd call per small file).
+# A structured blob this short is kept without trying the others.
 _SMALL_ENOUGH = 16
 
 
@@ -72,19 +72,23 @@ def _structured_blob(bits: bytes, raw_parts: list[bytes]) -> bytes:
 
 
 def candidates(data: bytes, with_soi: bool, context_state: HeaderState) -> list[bytes]:
-    """Every blob the encoder considers for `data`; the caller keeps the shortest that decodes."""
-    blobs = []
+    """The blobs worth trying for `data`; the caller keeps the shortest that decodes.
+
+    Two structured variants (odd tables coded as residuals, or left raw for zstd to match, e.g.
+    against the Exif thumbnail's copy); whole-header zstd and stored only where the header does
+    not parse (whole-header zstd was never more than a few bytes better and doubles the time)."""
     body = data[2:] if with_soi else data
     segments = split_segments(body) if (data[:2] == SOI or not with_soi) else None
-    if segments is not None:
-        blobs.append(_structured_blob(*encode_structured(segments, context_state.copy(), with_soi)))
-        if len(blobs[0]) <= _SMALL_ENOUGH:
-            return blobs
-        state = context_state.copy(raw_tables=True)
-        blobs.append(_structured_blob(*encode_structured(segments, state, with_soi)))
-    dict_id, packed = _zstd(data)
-    blobs.append(bytes([MODE_ZSTD | dict_id << 4]) + packed)
-    blobs.append(bytes([MODE_STORED]) + data)
+    if segments is None:
+        dict_id, packed = _zstd(data)
+        return [bytes([MODE_ZSTD | dict_id << 4]) + packed, bytes([MODE_STORED]) + data]
+    coded = encode_structured(segments, context_state.copy(), with_soi)
+    blobs = [_structured_blob(*coded)]
+    if len(blobs[0]) > _SMALL_ENOUGH:
+        raw_tables = encode_structured(segments, context_state.copy(raw_tables=True), with_soi)
+        if raw_tables[1] != coded[1]:
+            blobs.append(_structured_blob(*raw_tables))
+        blobs.append(bytes([MODE_STORED]) + data)
     return blobs
 
 

@@ -49,17 +49,21 @@ class BitWriter:
 
 
 class BitReader:
+    """Reads fields straight from the bytes (no up-front conversion: a hostile blob costs no memory)."""
+
     def __init__(self, data: bytes) -> None:
-        self._text = "".join(format(byte, "08b") for byte in data) if data else ""
+        self._data = data
+        self._size = 8 * len(data)
         self._pos = 0
 
     def bits(self, width: int) -> int:
         end = self._pos + width
-        if end > len(self._text):
+        if end > self._size:
             raise CorruptMember("header stream ends early")
-        value = int(self._text[self._pos:end], 2) if width else 0
+        first, last = self._pos >> 3, (end + 7) >> 3
+        window = int.from_bytes(self._data[first:last], "big")
         self._pos = end
-        return value
+        return (window >> (8 * last - end)) & ((1 << width) - 1)
 
     def flag(self) -> bool:
         return self.bits(1) == 1
@@ -84,6 +88,5 @@ class BitReader:
 
     def check_padding(self) -> None:
         """What remains must be the zero padding of the last byte."""
-        rest = self._text[self._pos:]
-        if len(rest) >= 8 or "1" in rest:
+        if self._size - self._pos >= 8 or (self._size > self._pos and self.bits(self._size - self._pos)):
             raise CorruptMember("header stream has trailing data")

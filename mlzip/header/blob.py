@@ -112,6 +112,8 @@ def decode(blob: bytes, with_soi: bool, context_state: HeaderState) -> bytes:
             raise CorruptMember("header blob is truncated")
     segments = decode_structured(BitReader(blob[pos:]), context_state.copy(), with_soi)
     raw_total = sum(p for _, p in segments if isinstance(p, int))
+    if raw_total > MAX_JPEG_BYTES:
+        raise CorruptMember("header blob claims more raw bytes than any JPEG holds")
     if flags & _RAW_ZSTD:
         raw = dictionary.decompress(dict_id, raw, raw_total)
     if len(raw) != raw_total or (flags & _HAS_RAW and not raw_total):

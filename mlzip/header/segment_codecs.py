@@ -374,27 +374,78 @@ def decode_sof(bits: BitReader, state: HeaderState) -> tuple[int, bytes]:
 
 
 # ---------------------------------------------------------------- SOS
+# (Ss, Se, Ah<<4|Al) of the scans libjpeg's jpeg_simple_progression writes, then the same without
+# successive approximation; the sequential scan (0, 63, 0) has its own flag.
+_SPECTRAL = tuple(bytes(t) for t in (
+    (0, 0, 0x01), (1, 5, 0x02), (1, 63, 0x01), (6, 63, 0x02), (1, 63, 0x21), (0, 0, 0x10), (1, 63, 0x10),
+    (0, 0, 0x00), (1, 63, 0x00), (1, 5, 0x00), (6, 63, 0x00)))
+_SEQUENTIAL = b"\x00\x3f\x00"
+_SPECTRAL_ESCAPE = 15
+
+
 def _expected_selectors(state: HeaderState, count: int) -> bytes:
     ids = state.component_ids[:count]
     return bytes(ids) if len(ids) == count else _expected_ids(count)
 
 
+def _expected_tables(state: HeaderState, selectors: bytes, spectral: bytes) -> bytes:
+    """libjpeg's table choice: luma 0, chroma 1; DC only in DC scans (0 in refinements), AC only in AC."""
+    ids = state.component_ids
+    chroma = [int(ids.index(c) > 0 if c in ids else i > 0) for i, c in enumerate(selectors)]
+    if spectral[0] == 0 and spectral[1] == 63:
+        return bytes(t * 0x11 for t in chroma)
+    if spectral[0] == 0:
+        return bytes((0 if spectral[2] >> 4 else t) << 4 for t in chroma)
+    return bytes(chroma)
+
+
 def encode_sos(payload: bytes, out: BitWriter, state: HeaderState) -> bool:
     if len(payload) < 4 or len(payload) != 4 + 2 * payload[0]:
         return False
-    count = payload[0]
+    count, selectors, tables, spectral = payload[0], payload[1:-3:2], payload[2:-3:2], payload[-3:]
     _write_choice(out, count, _COUNT_CODES)
-    _write_bytes_or_flag(out, payload[1:-3:2], _expected_selectors(state, count))
-    _write_bytes_or_flag(out, payload[2:-3:2], bytes([0] + [0x11] * (count - 1))[:count])
-    _write_bytes_or_flag(out, payload[-3:], b"\x00\x3f\x00")
+    expected = _expected_selectors(state, count)
+    out.flag(selectors == expected)
+    if selectors != expected:
+        ids = state.component_ids
+        in_frame = len(ids) <= 4 and all(c in ids for c in selectors)
+        out.flag(in_frame)
+        for selector in selectors:
+            if in_frame:
+                out.bits(ids.index(selector), 2)
+            else:
+                out.bits(selector, 8)
+    out.flag(spectral == _SEQUENTIAL)
+    if spectral != _SEQUENTIAL:
+        index = _SPECTRAL.index(spectral) if spectral in _SPECTRAL else _SPECTRAL_ESCAPE
+        out.bits(index, 4)
+        if index == _SPECTRAL_ESCAPE:
+            out.bits(int.from_bytes(spectral, "big"), 24)
+    _write_bytes_or_flag(out, tables, _expected_tables(state, selectors, spectral))
     return True
 
 
 def decode_sos(bits: BitReader, state: HeaderState) -> bytes:
     count = _read_choice(bits, _COUNT_CODES)
-    selectors = _read_bytes_or_flag(bits, _expected_selectors(state, count))
-    tables = _read_bytes_or_flag(bits, bytes([0] + [0x11] * (count - 1))[:count])
-    spectral = _read_bytes_or_flag(bits, b"\x00\x3f\x00")
+    selectors = _expected_selectors(state, count)
+    if not bits.flag():
+        ids = state.component_ids
+        if bits.flag():
+            if len(ids) > 4 or not ids:
+                raise CorruptMember("header stream has a scan component outside the frame")
+            selectors = bytes(ids[_checked(bits.bits(2), len(ids) - 1)] for _ in range(count))
+        else:
+            selectors = bytes(bits.bits(8) for _ in range(count))
+    spectral = _SEQUENTIAL
+    if not bits.flag():
+        index = bits.bits(4)
+        if index == _SPECTRAL_ESCAPE:
+            spectral = bits.bits(24).to_bytes(3, "big")
+        elif index < len(_SPECTRAL):
+            spectral = _SPECTRAL[index]
+        else:
+            raise CorruptMember("header stream has an unknown scan code")
+    tables = _read_bytes_or_flag(bits, _expected_tables(state, selectors, spectral))
     return bytes([count]) + bytes(b for pair in zip(selectors, tables) for b in pair) + spectral
 
 

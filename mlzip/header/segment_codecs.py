@@ -9,6 +9,7 @@ standard header costs a few bits per segment.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -40,8 +41,27 @@ class HeaderState:
         return replace(self, **changes)
 
 
+def _write_choice(out: BitWriter, value: int, choices: tuple[int, ...], width: int = 8) -> None:
+    """Unary index of one of the common values (most common first), else all zeros and the value."""
+    if value in choices:
+        out.bits(1, choices.index(value) + 1)  # as many zeros as the index, then a one
+    else:
+        out.bits(0, len(choices))
+        out.bits(value, width)
+
+
+def _read_choice(bits: BitReader, choices: tuple[int, ...], width: int = 8) -> int:
+    for choice in choices:
+        if bits.flag():
+            return choice
+    return bits.bits(width)
+
+
 # ---------------------------------------------------------------- JFIF APP0
-_JFIF_DEFAULT = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+_JFIF_DEFAULT = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"  # 1.01, no units, 1:1, no thumbnail
+_JFIF_VERSIONS = (0x0101, 0x0102, 0x0100)
+_JFIF_UNITS = (1, 0, 2)
+_JFIF_DENSITIES = (72, 96, 300, 1)
 
 
 def encode_app0(payload: bytes, out: BitWriter, state: HeaderState) -> bool:
@@ -51,14 +71,24 @@ def encode_app0(payload: bytes, out: BitWriter, state: HeaderState) -> bool:
     if len(payload) != 14 or payload[:5] != b"JFIF\x00" or payload[12:] != b"\x00\x00":
         return False
     out.flag(False)
-    out.bits(int.from_bytes(payload[5:12], "big"), 56)
+    version, units, x_density, y_density = struct.unpack(">HBHH", payload[5:12])
+    _write_choice(out, version, _JFIF_VERSIONS, 16)
+    _write_choice(out, units, _JFIF_UNITS)
+    _write_choice(out, x_density, _JFIF_DENSITIES, 16)
+    out.flag(y_density == x_density)
+    if y_density != x_density:
+        out.bits(y_density, 16)
     return True
 
 
 def decode_app0(bits: BitReader, state: HeaderState) -> bytes:
     if bits.flag():
         return _JFIF_DEFAULT
-    return b"JFIF\x00" + bits.bits(56).to_bytes(7, "big") + b"\x00\x00"
+    version = _read_choice(bits, _JFIF_VERSIONS, 16)
+    units = _read_choice(bits, _JFIF_UNITS)
+    x_density = _read_choice(bits, _JFIF_DENSITIES, 16)
+    y_density = x_density if bits.flag() else bits.bits(16)
+    return b"JFIF\x00" + struct.pack(">HBHH", version, units, x_density, y_density) + b"\x00\x00"
 
 
 # ---------------------------------------------------------------- Adobe APP14
@@ -297,20 +327,6 @@ _SAMPLING_CODES = (0x22, 0x11, 0x21)
 _COUNT_CODES = (3, 1, 4)
 
 
-def _write_choice(out: BitWriter, value: int, choices: tuple[int, ...]) -> None:
-    """Unary index of one of the common values (most common first), else all zeros and the byte."""
-    if value in choices:
-        out.bits(1, choices.index(value) + 1)  # as many zeros as the index, then a one
-    else:
-        out.bits(0, len(choices))
-        out.bits(value, 8)
-
-
-def _read_choice(bits: BitReader, choices: tuple[int, ...]) -> int:
-    for choice in choices:
-        if bits.flag():
-            return choice
-    return bits.bits(8)
 
 
 def _write_bytes_or_flag(out: BitWriter, values: bytes, expected: bytes) -> None:

@@ -43,7 +43,6 @@ class _Predictor:
     def __init__(self, start: int) -> None:
         self.previous = start
         self.dqt_segments = 0
-        self.dht_segments = 0
 
     def predict(self, state: codecs.HeaderState) -> int:
         previous = self.previous
@@ -67,7 +66,6 @@ class _Predictor:
     def advance(self, kind: int) -> None:
         self.previous = kind
         self.dqt_segments += kind == KIND_DQT
-        self.dht_segments += kind == KIND_DHT
 
 
 def _write_kind(out: BitWriter, kind: int, predicted: int) -> None:

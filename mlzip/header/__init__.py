@@ -1,0 +1,68 @@
+"""Compact, exact coding of JPEG header bytes (SOI up to the end of the first SOS, or any bytes at all).
+
+    blob = encode_header(header)          # any bytes are accepted
+    header = decode_header(blob)          # == header; CorruptMember on a damaged blob
+
+A header written by libjpeg with its standard tables (Pillow, cjpeg, most cameras' thumbnails) costs a
+handful of bytes: quantization tables as an IJG quality, Huffman tables as "Annex K", segment order as
+predicted bits. Other tables are coded as residuals; Exif, ICC, COM and anything unparsed go through
+zstd with a dictionary trained on real headers (models/, id recorded in the blob).
+
+`encode_segments(data, context)` codes a run of complete segments without SOI, e.g. the DHT/DRI/SOS
+segments between the scans of a progressive JPEG; `context` is the file's header (as given to
+encode_header), from which the component ids of its SOF are taken. Pass the same context to
+`decode_segments`.
+"""
+
+from __future__ import annotations
+
+from mlzip.errors import CorruptMember, MlzError
+from mlzip.header import blob as _blob
+from mlzip.header.markers import SOF_MARKERS, SOI, split_segments
+from mlzip.header.segment_codecs import HeaderState
+
+__all__ = ["decode_header", "decode_segments", "encode_header", "encode_segments"]
+
+
+def _encode(data: bytes, with_soi: bool, state: HeaderState) -> bytes:
+    data = bytes(data)
+    for candidate in sorted(_blob.candidates(data, with_soi, state), key=len):
+        try:
+            if _blob.decode(candidate, with_soi, state) == data:
+                return candidate
+        except MlzError:  # a bug in a compact code must cost bytes, never exactness
+            pass
+    return bytes([_blob.MODE_STORED]) + data  # only if every compact code failed its check
+
+
+def _decode(blob: bytes, with_soi: bool, state: HeaderState) -> bytes:
+    try:
+        return _blob.decode(bytes(blob), with_soi, state)
+    except CorruptMember:
+        raise
+    except (ValueError, IndexError, KeyError, OverflowError) as error:
+        raise CorruptMember(f"damaged header blob ({error})") from None
+
+
+def _context_state(context: bytes) -> HeaderState:
+    segments = split_segments(context[2:]) if context[:2] == SOI else None
+    for marker, payload in segments or ():
+        if marker in SOF_MARKERS and len(payload) >= 6:
+            return HeaderState(component_ids=tuple(payload[6::3]))
+    return HeaderState()
+
+
+def encode_header(header: bytes) -> bytes:
+    return _encode(header, True, HeaderState())
+
+
+def decode_header(blob: bytes) -> bytes:
+    return _decode(blob, True, HeaderState())
+
+
+def encode_segments(data: bytes, context: bytes = b"") -> bytes:
+    return _encode(data, False, _context_state(bytes(context)))
+
+
+def decode_segments(blob: bytes, context: bytes = b"") -> bytes:
+    return _decode(blob, False, _context_state(bytes(context)))

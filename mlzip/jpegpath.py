@@ -1,17 +1,121 @@
 """The seam between the container and the JPEG coefficient path.
 
 `encode` turns a JPEG into (mode, model id, sections); `decode` turns them back into the exact bytes.
-This is the minimal placeholder until the JPEG layer and coder land: every JPEG takes the zstd path.
+Every member of mode `model` or `jpeg-plain` has three sections:
+
+    0  the header (SOI .. end of the first SOS), coded by mlzip.header
+    1  the JPEG layer's layout record (everything else needed for an exact rebuild), see `_pack_layout`
+    2  the coefficients: mlzip.coder's adaptive arithmetic code (mode `model`), or zstd of the raw
+       int16 arrays (mode `jpeg-plain`, model id 0)
+
+The caller (mlzip.api) decodes what `encode` built and compares bytes before trusting it.
 """
 
 from __future__ import annotations
 
-from mlzip.errors import CorruptMember, UnsupportedJpeg
+import numpy as np
+import zstandard
+
+from mlzip.container import MODE_JPEG_PLAIN, MODE_MODEL
+from mlzip.errors import CorruptMember, ModelError
+
+# Fixed forever: the model ids a member can carry on this path (see models/manifest.json).
+PLAIN_MODEL_ID = 0
+CLASSIC_MODEL_ID = 1
+MODEL_NAMES = {"plain": PLAIN_MODEL_ID, "classic": CLASSIC_MODEL_ID}
+
+# Section 1 starts with one byte saying how the layout record is stored.
+_LAYOUT_RAW = 0
+_LAYOUT_ZSTD = 1
 
 
 def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[bytes]]:
-    raise UnsupportedJpeg("JPEG coefficient path not available yet")
+    from mlzip import jpeg
+    from mlzip.header import encode_header
+
+    model_id = _model_id(model)
+    img = jpeg.parse(data)
+    header, layout = jpeg.to_parts(img)
+    coefs = [c.coefs for c in img.components]
+    if model_id == PLAIN_MODEL_ID:
+        mode, coded = MODE_JPEG_PLAIN, _zstd(b"".join(c.astype("<i2").tobytes() for c in coefs))
+    else:
+        from mlzip.coder import encode_coefficients
+
+        info = jpeg.describe(header, layout)
+        qtables = [c.qtable for c in info]
+        sampling = [(c.h, c.v) for c in info]
+        mode, coded = MODE_MODEL, encode_coefficients(coefs, qtables, sampling, level=level)
+    return mode, model_id, [encode_header(header), _pack_layout(layout), coded]
 
 
 def decode(mode: int, model_id: int, sections: list[bytes]) -> bytes:
-    raise CorruptMember(f"mode {mode} (model id {model_id}) cannot be decoded by this build")
+    from mlzip import jpeg
+    from mlzip.header import decode_header
+
+    if mode not in (MODE_MODEL, MODE_JPEG_PLAIN):
+        raise CorruptMember(f"mode {mode} is not a JPEG mode")
+    if len(sections) != 3:
+        raise CorruptMember(f"{len(sections)} sections where 3 belong")
+    expected_id = PLAIN_MODEL_ID if mode == MODE_JPEG_PLAIN else CLASSIC_MODEL_ID
+    if model_id != expected_id:
+        raise ModelError(f"model id {model_id} is unknown to this mlzip (upgrade mlzip)")
+    header = decode_header(sections[0])
+    layout = _unpack_layout(sections[1])
+    info = jpeg.describe(header, layout)
+    shapes = [(c.blocks_y, c.blocks_x) for c in info]
+    if mode == MODE_JPEG_PLAIN:
+        coefs = _split_plain(_unzstd(sections[2]), shapes)
+    else:
+        from mlzip.coder import decode_coefficients
+
+        qtables = [c.qtable for c in info]
+        sampling = [(c.h, c.v) for c in info]
+        coefs = decode_coefficients(sections[2], shapes, qtables, sampling)
+    return jpeg.from_parts(header, layout, coefs).encode()
+
+
+def _model_id(model: str | None) -> int:
+    if model is None:
+        return CLASSIC_MODEL_ID
+    try:
+        return MODEL_NAMES[model]
+    except KeyError:
+        raise ModelError(f"unknown model {model!r} (known: {', '.join(sorted(MODEL_NAMES))})") from None
+
+
+def _pack_layout(layout: bytes) -> bytes:
+    packed = _zstd(layout)
+    if len(packed) < len(layout):
+        return bytes([_LAYOUT_ZSTD]) + packed
+    return bytes([_LAYOUT_RAW]) + layout
+
+
+def _unpack_layout(section: bytes) -> bytes:
+    if not section:
+        raise CorruptMember("layout section is empty")
+    if section[0] == _LAYOUT_RAW:
+        return bytes(section[1:])
+    if section[0] == _LAYOUT_ZSTD:
+        return _unzstd(section[1:])
+    raise CorruptMember(f"unknown layout storage {section[0]}")
+
+
+def _split_plain(raw: bytes, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
+    sizes = [by * bx * 64 for by, bx in shapes]
+    if len(raw) != 2 * sum(sizes):
+        raise CorruptMember("coefficient section has the wrong size")
+    flat = np.frombuffer(raw, dtype="<i2").astype(np.int16)
+    bounds = np.cumsum([0, *sizes])
+    return [flat[a:b].reshape(by, bx, 64).copy() for (a, b), (by, bx) in zip(zip(bounds, bounds[1:]), shapes)]
+
+
+def _zstd(raw: bytes) -> bytes:
+    return zstandard.ZstdCompressor(level=19, write_content_size=True).compress(raw)
+
+
+def _unzstd(frame: bytes) -> bytes:
+    try:
+        return zstandard.ZstdDecompressor().decompress(frame, max_output_size=1 << 31)
+    except zstandard.ZstdError as exc:
+        raise CorruptMember(f"zstd data is altered ({exc})") from None

@@ -152,11 +152,25 @@ class BrotliCodec(Codec):
         return brotli.decompress(data)
 
 
-class JxlCodec(Codec):
+class LibraryCodec(Codec):
+    """A peer that is one Python function each way: ``module.encode(bytes)`` / ``module.decode(bytes)``."""
+
+    module = ""
+    encode = ""
+    decode = ""
+
+    def compress(self, data: bytes) -> bytes:
+        return bytes(getattr(importlib.import_module(self.module), self.encode)(data))
+
+    def decompress(self, data: bytes) -> bytes:
+        return bytes(getattr(importlib.import_module(self.module), self.decode)(data))
+
+
+class JxlCodec(LibraryCodec):
     name = "jxl"
     description = "JPEG XL lossless JPEG transcoding (imagecodecs.jpegxl_encode_jpeg / jpegxl_decode_jpeg)"
-
     requires = ("imagecodecs",)
+    module, encode, decode = "imagecodecs", "jpegxl_encode_jpeg", "jpegxl_decode_jpeg"
 
     def availability(self) -> str | None:
         reason = super().availability()
@@ -173,32 +187,12 @@ class JxlCodec(Codec):
 
         return f"imagecodecs {imagecodecs.__version__}, {imagecodecs.jpegxl_version()}"
 
-    def compress(self, data: bytes) -> bytes:
-        import imagecodecs
 
-        return bytes(imagecodecs.jpegxl_encode_jpeg(data))
-
-    def decompress(self, data: bytes) -> bytes:
-        import imagecodecs
-
-        return bytes(imagecodecs.jpegxl_decode_jpeg(data))
-
-
-class LeptonCodec(Codec):
+class LeptonCodec(LibraryCodec):
     name = "lepton"
     description = "Lepton, Rust port (lepton_jpeg_python from PyPI: compress_bytes / decompress_bytes)"
-
     requires = ("lepton_jpeg_python",)
+    module, encode, decode = "lepton_jpeg_python", "compress_bytes", "decompress_bytes"
 
     def version(self) -> str:
         return f"lepton_jpeg_python {distribution_version('lepton_jpeg_python')}"
-
-    def compress(self, data: bytes) -> bytes:
-        import lepton_jpeg_python
-
-        return bytes(lepton_jpeg_python.compress_bytes(data))
-
-    def decompress(self, data: bytes) -> bytes:
-        import lepton_jpeg_python
-
-        return bytes(lepton_jpeg_python.decompress_bytes(data))

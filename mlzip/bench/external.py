@@ -83,37 +83,28 @@ def program_version(program: str) -> str:
     return lines[0][:120] if lines else "unknown"
 
 
+def file_to_file(name: str, description: str, pack: tuple[str, ...], unpack: tuple[str, ...], suffix: str) -> ExternalCodec:
+    """A peer whose programs take ``INPUT OUTPUT`` as their last two arguments."""
+    packed = f"x{suffix}"
+    return ExternalCodec(
+        name,
+        description,
+        Step((*pack, "{in}", "{out}"), "x.jpg", packed),
+        Step((*unpack, "{in}", "{out}"), packed, "x.jpg"),
+    )
+
+
 def command_line_peers() -> list[ExternalCodec]:
     """The command-line recompressors peers.md measured, with the options used there."""
     return [
-        ExternalCodec(
-            "lepton-cli",
-            "Lepton, C++ (`lepton -allowprogressive`)",
-            Step(("lepton", "-allowprogressive", "{in}", "{out}"), "x.jpg", "x.lep"),
-            Step(("lepton", "{in}", "{out}"), "x.lep", "x.jpg"),
-        ),
+        file_to_file("lepton-cli", "Lepton, C++ (`lepton -allowprogressive`)", ("lepton", "-allowprogressive"), ("lepton",), ".lep"),
         ExternalCodec(
             "packjpg",
             "packJPG (`packJPG -np`, writes x.pjg beside x.jpg and back)",
             Step(("packJPG", "-np", "{in}"), "x.jpg", "x.pjg"),
             Step(("packJPG", "-np", "{in}"), "x.pjg", "x.jpg"),
         ),
-        ExternalCodec(
-            "paq8px",
-            "paq8px -8 (`paq8px -8 in archive`, `paq8px -d archive out`)",
-            Step(("paq8px", "-8", "{in}", "{out}"), "x.jpg", "x.paq8px"),
-            Step(("paq8px", "-d", "{in}", "{out}"), "x.paq8px", "x.jpg"),
-        ),
-        ExternalCodec(
-            "cjxl",
-            "JPEG XL command line (`cjxl --lossless_jpeg=1`, `djxl` to .jpg)",
-            Step(("cjxl", "--lossless_jpeg=1", "{in}", "{out}"), "x.jpg", "x.jxl"),
-            Step(("djxl", "{in}", "{out}"), "x.jxl", "x.jpg"),
-        ),
-        ExternalCodec(
-            "brunsli",
-            "brunsli (`cbrunsli` / `dbrunsli`)",
-            Step(("cbrunsli", "{in}", "{out}"), "x.jpg", "x.br"),
-            Step(("dbrunsli", "{in}", "{out}"), "x.br", "x.jpg"),
-        ),
+        file_to_file("paq8px", "paq8px -8 (`paq8px -8 in archive`, `paq8px -d archive out`)", ("paq8px", "-8"), ("paq8px", "-d"), ".paq8px"),
+        file_to_file("cjxl", "JPEG XL command line (`cjxl --lossless_jpeg=1`, `djxl` to .jpg)", ("cjxl", "--lossless_jpeg=1"), ("djxl",), ".jxl"),
+        file_to_file("brunsli", "brunsli (`cbrunsli` / `dbrunsli`)", ("cbrunsli",), ("dbrunsli",), ".br"),
     ]

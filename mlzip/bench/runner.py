@@ -69,6 +69,7 @@ class ToolWorker:
         self.memory = memory
         self.process: Any = None
         self.conn: Any = None
+        self.warm = False
 
     def start(self) -> None:
         context = multiprocessing.get_context("spawn")  # a clean process: no memory inherited from us
@@ -109,8 +110,11 @@ class ToolWorker:
             except Exception as exc:
                 self.stop()
                 return {"ok": False, "error": f"tool process did not start: {exc}"}
-        self.conn.send((path, repeat))
-        answer = self.receive(timeout)
+        warm_up = not self.warm
+        self.conn.send((path, repeat, warm_up))
+        self.warm = True
+        # the warm-up pass runs the same file once more: give it the time of two
+        answer = self.receive(2 * timeout if warm_up and timeout is not None else timeout)
         self.memory.update(answer)
         return answer
 
@@ -126,6 +130,7 @@ class ToolWorker:
                 self.process.kill()
                 self.process.join()
         self.process = None
+        self.warm = False
         if self.conn is not None:
             self.conn.close()
         self.conn = None

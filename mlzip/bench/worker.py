@@ -95,7 +95,7 @@ def round_trip(codec: Codec, path: str, repeat: int) -> dict[str, Any]:
 
 
 def serve(conn: Connection, codec: Codec, log_path: str) -> None:
-    """Worker main loop: prepare the tool, report idle memory, then answer (path, repeat) requests."""
+    """Worker main loop: prepare the tool, report idle memory, then answer (path, repeat, warm_up)."""
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 2)  # native libraries' chatter goes to the log, not over the bench's table
     try:
@@ -108,7 +108,9 @@ def serve(conn: Connection, codec: Codec, log_path: str) -> None:
         request = conn.recv()
         if request is None:
             return
-        path, repeat = request
+        path, repeat, warm_up = request
+        if warm_up:  # one untimed pass first: lazy library set-up and JIT loading are not the tool's speed
+            round_trip(codec, path, 1)
         result = round_trip(codec, path, repeat)
         result.update(memory_high_water())
         conn.send(result)

@@ -86,7 +86,7 @@ class ToolWorker:
 
     def receive(self, timeout: float | None) -> dict[str, Any]:
         if not self.conn.poll(timeout):
-            self.stop()
+            self.stop(wedged=True)
             return {"ok": False, "error": f"no answer within {timeout:g} s (killed)"}
         try:
             return self.conn.recv()
@@ -118,9 +118,9 @@ class ToolWorker:
         self.memory.update(answer)
         return answer
 
-    def stop(self) -> None:
+    def stop(self, wedged: bool = False) -> None:
         if self.process is not None:
-            if self.process.is_alive():
+            if self.process.is_alive() and not wedged:
                 try:
                     self.conn.send(None)
                 except (OSError, ValueError):

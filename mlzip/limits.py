@@ -9,3 +9,6 @@ MAX_JPEG_PIXELS = 200_000_000
 MAX_JPEG_DIMENSION = 65_535
 # A declared original size above this in an .mlz member is treated as corruption.
 MAX_MEMBER_ORIGINAL_BYTES = MAX_INPUT_BYTES
+# Most sections one .mlz member may declare, and longest stored original name.
+MAX_MEMBER_SECTIONS = 4096
+MAX_NAME_BYTES = 4096

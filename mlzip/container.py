@@ -1,0 +1,191 @@
+"""The .mlz v1 container: one member per compressed input, members may be concatenated.
+
+Every field is specified in man/mlzip.5; this module implements exactly that page. Integers are
+little-endian. A member is a header (48 fixed bytes, the section lengths, the name, a CRC-32 of all
+of it) followed by its sections; the member ends right after its last section, and the next member,
+if any, starts on the following byte. The container never interprets section contents: their
+meaning belongs to the mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from mlzip import limits
+from mlzip.errors import CorruptMember, UnsupportedVersion
+
+MAGIC = b"\x89MLZ"
+VERSION = 1
+
+# Mode numbers are fixed forever: a released file must decode with every later mlzip.
+MODE_STORED = 0
+MODE_ZSTD = 1
+MODE_JPEG_PLAIN = 2
+MODE_MODEL = 3
+MODE_NAMES = {MODE_STORED: "stored", MODE_ZSTD: "zstd", MODE_JPEG_PLAIN: "jpeg-plain", MODE_MODEL: "model"}
+
+FLAG_NAME = 0x01
+FLAG_MTIME = 0x02
+_KNOWN_FLAGS = FLAG_NAME | FLAG_MTIME
+
+# magic, version, mode, flags, reserved, model id, original size, checksum, mtime, name length, sections
+_FIXED = struct.Struct("<4sBBBBIQ16sqHH")
+_SECTION_LENGTH = struct.Struct("<Q")
+_CRC = struct.Struct("<I")
+CHECKSUM_BYTES = 16
+
+
+def checksum(data: bytes | memoryview) -> bytes:
+    """The strong checksum of an original: BLAKE2b with a 16-byte digest."""
+    return hashlib.blake2b(data, digest_size=CHECKSUM_BYTES).digest()
+
+
+@dataclass(frozen=True)
+class MemberHeader:
+    mode: int
+    model_id: int
+    original_size: int
+    checksum: bytes
+    section_lengths: tuple[int, ...]
+    name: bytes | None = None
+    mtime: int | None = None
+    header_size: int = 0
+
+    @property
+    def member_size(self) -> int:
+        return self.header_size + sum(self.section_lengths)
+
+
+def encode_member(
+    mode: int,
+    model_id: int,
+    original: bytes | memoryview,
+    sections: Sequence[bytes | memoryview],
+    *,
+    name: bytes | None = None,
+    mtime: int | None = None,
+) -> bytes:
+    """Serialize one member; `original` is only read for its size and checksum."""
+    if mode not in MODE_NAMES:
+        raise ValueError(f"unknown mode {mode}")
+    if not 0 <= model_id < 1 << 32:
+        raise ValueError(f"model id {model_id} does not fit in 32 bits")
+    if len(sections) > limits.MAX_MEMBER_SECTIONS:
+        raise ValueError(f"{len(sections)} sections, at most {limits.MAX_MEMBER_SECTIONS}")
+    if name is not None and len(name) > limits.MAX_NAME_BYTES:
+        name = None  # an absurdly long name is dropped rather than refusing the data
+    flags = (FLAG_NAME if name is not None else 0) | (FLAG_MTIME if mtime is not None else 0)
+    fixed = _FIXED.pack(
+        MAGIC, VERSION, mode, flags, 0, model_id, len(original), checksum(original),
+        mtime if mtime is not None else 0, len(name or b""), len(sections),
+    )
+    head = b"".join([fixed, *(_SECTION_LENGTH.pack(len(s)) for s in sections), name or b""])
+    return b"".join([head, _CRC.pack(zlib.crc32(head)), *sections])
+
+
+def read_header(read: Callable[[int], bytes], *, index: int = 0) -> MemberHeader | None:
+    """Parse one member header through `read(n)`; None at a clean end of input (no byte left).
+
+    `index` is the member's position in the file, used to tell a foreign file (first member)
+    from trailing garbage (later members).
+    """
+    fixed = read(_FIXED.size)
+    if not fixed:
+        return None
+    if fixed[:4] != MAGIC:
+        if MAGIC.startswith(fixed):
+            raise CorruptMember(f"truncated header of member {index + 1}")
+        if index == 0:
+            raise CorruptMember("not an .mlz file (bad magic)")
+        raise CorruptMember(f"trailing garbage after member {index}")
+    if len(fixed) < 5:
+        raise CorruptMember(f"truncated header of member {index + 1}")
+    # The version is read before anything else is trusted: a later version may lay out the rest
+    # differently, so only the magic and this byte are promised to stay where they are.
+    if fixed[4] != VERSION:
+        raise UnsupportedVersion(
+            f"member {index + 1} has format version {fixed[4]}; this mlzip reads version {VERSION} "
+            "(upgrade mlzip)"
+        )
+    if len(fixed) < _FIXED.size:
+        raise CorruptMember(f"truncated header of member {index + 1}")
+    _, _, mode, flags, reserved, model_id, size, digest, mtime, name_len, count = _FIXED.unpack(fixed)
+    rest = read(count * _SECTION_LENGTH.size + name_len + _CRC.size)
+    if len(rest) < count * _SECTION_LENGTH.size + name_len + _CRC.size:
+        raise CorruptMember(f"truncated header of member {index + 1}")
+    head = fixed + rest[: -_CRC.size]
+    if _CRC.unpack(rest[-_CRC.size :])[0] != zlib.crc32(head):
+        raise CorruptMember(f"header of member {index + 1} is altered (header checksum mismatch)")
+    if flags & ~_KNOWN_FLAGS or reserved:
+        raise UnsupportedVersion(f"member {index + 1} uses flags this mlzip does not know (upgrade mlzip)")
+    if mode not in MODE_NAMES:
+        raise UnsupportedVersion(f"member {index + 1} uses mode {mode}, unknown to this mlzip (upgrade mlzip)")
+    if size > limits.MAX_MEMBER_ORIGINAL_BYTES:
+        raise CorruptMember(f"member {index + 1} declares {size} bytes, past the limit")
+    if count > limits.MAX_MEMBER_SECTIONS:
+        raise CorruptMember(f"member {index + 1} declares {count} sections, past the limit")
+    lengths = struct.unpack_from(f"<{count}Q", rest)
+    name = rest[count * _SECTION_LENGTH.size : count * _SECTION_LENGTH.size + name_len]
+    return MemberHeader(
+        mode=mode,
+        model_id=model_id,
+        original_size=size,
+        checksum=digest,
+        section_lengths=tuple(lengths),
+        name=name if flags & FLAG_NAME else None,
+        mtime=mtime if flags & FLAG_MTIME else None,
+        header_size=len(fixed) + len(rest),
+    )
+
+
+def split_members(data: bytes | memoryview) -> Iterator[tuple[MemberHeader, list[memoryview]]]:
+    """Yield every member of an in-memory .mlz stream with its sections (zero-copy views)."""
+    view = memoryview(data)
+    if not view:
+        raise CorruptMember("empty input, not an .mlz file")
+    pos = 0
+    index = 0
+    while True:
+        start = pos
+
+        def read(n: int) -> bytes:
+            nonlocal pos
+            chunk = bytes(view[pos : pos + n])
+            pos += len(chunk)
+            return chunk
+
+        header = read_header(read, index=index)
+        if header is None:
+            return
+        end = start + header.member_size
+        if end > len(view):
+            raise CorruptMember(f"member {index + 1} is truncated ({end - len(view)} bytes missing)")
+        sections = []
+        for length in header.section_lengths:
+            sections.append(view[pos : pos + length])
+            pos += length
+        yield header, sections
+        index += 1
+
+
+def scan_headers(stream: BinaryIO, total_size: int) -> Iterator[MemberHeader]:
+    """Yield the headers of a seekable .mlz file without reading its sections."""
+    if total_size == 0:
+        raise CorruptMember("empty input, not an .mlz file")
+    pos = 0
+    index = 0
+    while True:
+        stream.seek(pos)
+        header = read_header(stream.read, index=index)
+        if header is None:
+            return
+        pos += header.member_size
+        if pos > total_size:
+            raise CorruptMember(f"member {index + 1} is truncated ({pos - total_size} bytes missing)")
+        yield header
+        index += 1

@@ -38,5 +38,5 @@ class MlzipCodec(Codec):
         from mlzip import api
 
         members = api.inspect(packed)
-        models = sorted({str(m.model_id) for m in members if getattr(m, "model_id", None) is not None})
+        models = sorted({str(m.model_id) for m in members if m.mode == "model"})
         return {"mode": "+".join(m.mode for m in members), "model_id": ",".join(models) or None}

@@ -85,7 +85,7 @@ def run_with_progress(
         return execute(codecs, files, repeat=repeat, jobs=jobs, baseline=baseline, timeout=timeout, settings=settings)
     columns = (TextColumn("bench"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("", total=len(files) * len(codecs))
+        task = progress.add_task("", total=len(files) * sum(c.available() for c in codecs))
         return execute(
             codecs, files, repeat=repeat, jobs=jobs, baseline=baseline, timeout=timeout, settings=settings,
             on_result=lambda r: progress.update(task, advance=1, description=f"{r.tool} {r.file}"),

@@ -211,6 +211,17 @@ def test_failing_tools_are_charged_full_size_and_named(fake_run, name: str, erro
     assert s.compress_mb_s_wall is None and s.savings_accepted is None
 
 
+def test_two_lanes_and_a_command_line_tool(corpus: Path) -> None:
+    files = collect([corpus])
+    copy = file_to_file("cp", "cp both ways", ("cp",), ("cp",), ".copy")
+    run = execute([IdentityCodec(), copy], files, jobs=2, timeout=60)
+    assert [(r.file, r.tool) for r in run.results] == [(f.label, t) for f in files for t in ("identity", "cp")]
+    assert all(r.ok for r in run.results) and run.baseline is None
+    cp = summary(run, "cp")
+    assert cp.peak_child_rss_bytes and cp.peak_memory_bytes == cp.peak_child_rss_bytes
+    assert cp.vs_baseline is None and cp.savings == 0.0
+
+
 def test_a_tool_that_hangs_is_killed_and_failed(corpus: Path) -> None:
     from mlzip.bench.runner import run_bench
 

@@ -1,0 +1,43 @@
+"""Tool names on the command line -> Codec objects."""
+
+from __future__ import annotations
+
+import re
+
+from mlzip.bench.codecs import BrotliCodec, Codec, JxlCodec, LeptonCodec, XzCodec, ZstdCodec
+from mlzip.bench.errors import BenchError
+from mlzip.bench.external import command_line_peers
+from mlzip.bench.mlzip_codec import MlzipCodec
+
+
+def peers() -> list[Codec]:
+    return [LeptonCodec(), JxlCodec(), ZstdCodec(), XzCodec(), BrotliCodec(), *command_line_peers()]
+
+
+DEFAULT_MLZIP_LEVELS = (1, 6, 9)
+
+
+def default_tool_names() -> list[str]:
+    return [f"mlzip-{level}" for level in DEFAULT_MLZIP_LEVELS] + [p.name for p in peers()]
+
+
+def make_codec(name: str) -> Codec:
+    """The Codec for one tool name: ``mlzip-N`` (N in 1..9), ``mlzip:<model>`` or a peer's name."""
+    level = re.fullmatch(r"mlzip-([1-9])", name)
+    if level:
+        return MlzipCodec(level=int(level.group(1)))
+    if name.startswith("mlzip:") and len(name) > len("mlzip:"):
+        return MlzipCodec(model=name[len("mlzip:"):])
+    for peer in peers():
+        if peer.name == name:
+            return peer
+    known = ", ".join(["mlzip-1 … mlzip-9", "mlzip:<model>", *(p.name for p in peers())])
+    raise BenchError(f"unknown tool {name!r} (known: {known})")
+
+
+def parse_tools(spec: str | None) -> list[Codec]:
+    """Comma-separated tool names (None: every known tool) -> Codecs, duplicates dropped, order kept."""
+    names = default_tool_names() if spec is None else [n.strip() for n in spec.split(",") if n.strip()]
+    if not names:
+        raise BenchError("--tools names no tool")
+    return [make_codec(name) for name in dict.fromkeys(names)]

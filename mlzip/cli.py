@@ -245,6 +245,11 @@ app.command("d", hidden=True, help=HELP["decompress"])(decompress_cmd)
 app.command("t", hidden=True, help=HELP["test"])(test_cmd)
 app.command("l", hidden=True, help=HELP["list"])(list_cmd)
 
+# Commands that live in their own packages register themselves here (their heavy imports stay lazy).
+from mlzip.bench import register as _register_bench  # noqa: E402
+
+_register_bench(app)
+
 
 def _run(
     settings: Settings,

@@ -44,16 +44,20 @@ def test_frozen_files_decode_forever(name):
 
 def test_layout_is_the_documented_one():
     blob = _member(name=b"n.jpg", mtime=-5, model_id=7)
-    magic, version, mode, flags, reserved, model_id, size, digest, mtime, name_len, count = struct.unpack_from(
-        "<4sBBBBIQ16sqHH", blob
-    )
-    assert (magic, version, mode, flags, reserved) == (b"\x89MLZ", 1, 1, 3, 0)
-    assert (model_id, size, mtime, name_len, count) == (7, 3, -5, 5, 2)
-    assert digest == hashlib.blake2b(b"abc", digest_size=16).digest()
-    assert struct.unpack_from("<2Q", blob, 48) == (1, 2)
-    assert blob[64:69] == b"n.jpg"
-    assert struct.unpack_from("<I", blob, 69)[0] == zlib.crc32(blob[:69])
-    assert blob[73:] == b"xyz"
+    assert blob[:7] == b"\x89MLZ" + bytes([1, 1, 3])  # magic, version, mode zstd, flags name+mtime
+    assert blob[7] == 7 and blob[8] == 3  # model id, original size (varints)
+    assert blob[9:17] == hashlib.blake2b(b"abc", digest_size=8).digest()
+    assert blob[17] == 9  # mtime -5, zigzag
+    assert blob[18] == 5 and blob[19:24] == b"n.jpg"
+    assert list(blob[24:27]) == [2, 1, 2]  # two sections of 1 and 2 bytes
+    assert struct.unpack_from("<I", blob, 27)[0] == zlib.crc32(blob[:27])
+    assert blob[31:] == b"xyz"
+
+
+def test_varints_cover_large_values():
+    blob = container.encode_member(container.MODE_STORED, (1 << 32) - 1, b"", [b""], mtime=-(1 << 40))
+    header = next(container.split_members(blob))[0]
+    assert (header.model_id, header.mtime, header.original_size) == ((1 << 32) - 1, -(1 << 40), 0)
 
 
 def test_header_round_trip_and_sections():
@@ -79,8 +83,8 @@ def test_scan_headers_reads_only_headers():
         (b"GIF89a....", "not an .mlz file"),
         (b"\x89PNG\r\n\x1a\n" + bytes(60), "not an .mlz file"),
         (b"\x89ML", "truncated header"),
-        (_member()[:30], "truncated header"),
-        (_member()[:60], "truncated header"),
+        (_member()[:12], "truncated header"),
+        (_member()[:20], "truncated header"),
         (_member()[:-1], "member 1 is truncated"),
         (_member() + b"junk", "trailing garbage after member 1"),
         (_member() + _member()[:10], "truncated header of member 2"),
@@ -112,13 +116,22 @@ def test_newer_versions_are_refused_clearly():
         list(container.split_members(_rewrite_header(_member(), 6, b"\x80")))
 
 
+def _hostile(size: int, lengths: list[int]) -> bytes:
+    """A member header with a valid CRC around hostile numbers, as a malicious writer would make it."""
+    head = b"\x89MLZ\x01\x00\x00" + container._varint(0) + container._varint(size) + bytes(8)
+    head += container._varint(len(lengths)) + b"".join(container._varint(n) for n in lengths)
+    return head + struct.pack("<I", zlib.crc32(head)) + b"x"
+
+
 def test_hostile_sizes_are_refused():
-    too_big = struct.pack("<Q", limits.MAX_MEMBER_ORIGINAL_BYTES + 1)
     with pytest.raises(CorruptMember, match="past the limit"):
-        list(container.split_members(_rewrite_header(_member(), 12, too_big)))
-    huge_section = struct.pack("<Q", 1 << 60)
+        list(container.split_members(_hostile(limits.MAX_MEMBER_ORIGINAL_BYTES + 1, [1])))
     with pytest.raises(CorruptMember, match="truncated"):
-        list(container.split_members(_rewrite_header(_member(), 48, huge_section)))
+        list(container.split_members(_hostile(1, [1 << 60])))
+    with pytest.raises(CorruptMember, match="past the limit"):
+        list(container.split_members(_hostile(1, [1] * (limits.MAX_MEMBER_SECTIONS + 1))))
+    with pytest.raises(CorruptMember, match="overlong"):
+        list(container.split_members(b"\x89MLZ\x01\x00\x00" + b"\xff" * 11))
 
 
 def test_mode_numbers_are_fixed_forever():

@@ -51,18 +51,19 @@ def test_man1_lists_every_option_of_every_command():
 
 def test_man5_documents_the_layout_the_code_writes():
     page = (ROOT / "man" / "mlzip.5").read_text()
-    fields = re.findall(r'^\.B "(\S+)  (\S+)  (\w+)"', page, flags=re.M)
+    fields = re.findall(r'^\.B "(\S+)  (.+?)  (\w+)"', page, flags=re.M)
     assert [f[2] for f in fields] == [
-        "magic", "version", "mode", "flags", "reserved", "model_id", "original_size", "checksum", "mtime",
-        "name_length", "section_count", "section_lengths", "name", "header_crc",
+        "magic", "version", "mode", "flags", "model_id", "original_size", "checksum", "mtime",
+        "name_length", "name", "section_count", "section_lengths", "header_crc",
     ]
     fixed = [(int(off), int(size)) for off, size, _ in fields if off.isdigit() and size.isdigit()]
-    assert sum(size for _, size in fixed) == 48 == container._FIXED.size
+    assert sum(size for _, size in fixed) == 7 == container._FIXED.size
     assert all(a + s == b for (a, s), (b, _) in zip(fixed, fixed[1:]))
+    assert container.CHECKSUM_BYTES == 8 and '"\\-  8  checksum"' in page
     for number, name in container.MODE_NAMES.items():
         assert f".B {number} {name.replace('-', chr(92) + '-')}" in page
-    assert "is 60 + 3 bytes" in " ".join(page.split())
-    assert len(container.encode_member(container.MODE_STORED, 0, b"abc", [b"abc"])) == 63
+    assert "is 23 + 3 bytes" in " ".join(page.split())
+    assert len(container.encode_member(container.MODE_STORED, 0, b"abc", [b"abc"])) == 26
 
 
 def test_pyproject_installs_docs_and_completions():

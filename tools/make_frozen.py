@@ -1,0 +1,65 @@
+"""Write frozen .mlz files into tests/frozen/ with the running mlzip, and record them in its manifest.
+
+A frozen file, once committed, is never rewritten: the tests decode it forever to prove that files
+written by this version stay readable. This script only adds files that are not there yet.
+
+    python tools/make_frozen.py                  # add whatever is missing
+    python tools/make_frozen.py zstd-v1.mlz      # add only these (if missing)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mlzip import api, container  # noqa: E402
+
+FROZEN = ROOT / "tests" / "frozen"
+TEXT = b"mlzip frozen zstd member. " * 41
+RANDOM = random.Random(20261125).randbytes(300)
+SAMPLE_JPEG = (ROOT / "tests" / "data" / "sample.jpg").read_bytes()
+
+
+def _members() -> dict[str, list[tuple[bytes, dict]]]:
+    """File name -> the (original, compress() keyword arguments) of each of its members."""
+    return {
+        "stored-v1.mlz": [(RANDOM, dict(name="random.bin", mtime=1764000000))],
+        "zstd-v1.mlz": [(TEXT, dict(name="text.txt", mtime=1764000001))],
+        "two-members-v1.mlz": [(TEXT, dict(name="first.txt", mtime=0)), (RANDOM[:64], {})],
+        "classic-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000002))],
+    }
+
+
+def main() -> None:
+    manifest_path = FROZEN / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    wanted = set(sys.argv[1:]) or set(_members())
+    for file_name, members in _members().items():
+        if file_name not in wanted or (FROZEN / file_name).exists():
+            continue
+        blob = b"".join(api.compress(data, 9, **kw) for data, kw in members)
+        original = b"".join(data for data, _ in members)
+        assert api.decompress(blob) == original
+        infos = api.inspect(blob)
+        (FROZEN / file_name).write_bytes(blob)
+        manifest[file_name] = {
+            "sha256": hashlib.sha256(original).hexdigest(),
+            "size": len(original),
+            "modes": [i.mode for i in infos],
+            "model_ids": [i.model_id for i in infos],
+            "names": [i.name for i in infos],
+            "mtimes": [i.mtime for i in infos],
+            "container_version": container.VERSION,
+        }
+        print(f"wrote {file_name}: {[i.mode for i in infos]}")
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -32,7 +32,7 @@ def _encode(data: bytes, with_soi: bool, state: HeaderState) -> bytes:
                 return candidate
         except MlzError:  # a bug in a compact code must cost bytes, never exactness
             pass
-    return bytes([_blob.MODE_STORED]) + data  # only if every compact code failed its check
+    return bytes([_blob.MODE_STORED << 6]) + data  # only if every compact code failed its check
 
 
 def _decode(blob: bytes, with_soi: bool, state: HeaderState) -> bytes:
@@ -47,8 +47,8 @@ def _decode(blob: bytes, with_soi: bool, state: HeaderState) -> bytes:
 def _context_state(context: bytes) -> HeaderState:
     segments = split_segments(context[2:]) if context[:2] == SOI else None
     for marker, payload in segments or ():
-        if marker in SOF_MARKERS and len(payload) >= 6:
-            return HeaderState(component_ids=tuple(payload[6::3]))
+        if marker in SOF_MARKERS and len(payload) >= 6 and len(payload) == 6 + 3 * payload[5]:
+            return HeaderState(component_ids=tuple(payload[6::3]), component_tables=tuple(payload[8::3]))
     return HeaderState()
 
 

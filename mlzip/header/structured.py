@@ -81,9 +81,10 @@ def _read_kind(bits: BitReader, predicted: int) -> int:
     return kind
 
 
-def encode_structured(segments: list[Segment], state: codecs.HeaderState, start_with_soi: bool) -> tuple[bytes, list[bytes]]:
-    """Bit stream and raw-section parts for `segments` (the SOI, if any, is implied)."""
-    out, raw_parts = BitWriter(), []
+def encode_structured(segments: list[Segment], state: codecs.HeaderState, start_with_soi: bool,
+                      out: BitWriter) -> list[bytes]:
+    """Write the bit stream for `segments` (the SOI, if any, is implied) to `out`; return the raw parts."""
+    raw_parts = []
     predictor = _Predictor(_START_HEADER if start_with_soi else _START_SEGMENTS)
     for marker, payload in segments:
         predicted = predictor.predict(state)
@@ -105,7 +106,7 @@ def encode_structured(segments: list[Segment], state: codecs.HeaderState, start_
         out.extend(body)
         predictor.advance(kind)
     _write_kind(out, END, predictor.predict(state))
-    return out.getvalue(), raw_parts
+    return raw_parts
 
 
 def decode_structured(bits: BitReader, state: codecs.HeaderState, start_with_soi: bool) -> list[tuple[int, bytes | int]]:

@@ -10,8 +10,8 @@ zstd with a dictionary trained on real headers (models/, id recorded in the blob
 
 `encode_segments(data, context)` codes a run of complete segments without SOI, e.g. the DHT/DRI/SOS
 segments between the scans of a progressive JPEG; `context` is the file's header (as given to
-encode_header), from which the component ids of its SOF are taken. Pass the same context to
-`decode_segments`.
+encode_header), whose SOF tells the component ids and tables that scans refer to. Pass the same
+context to `decode_segments`. Blob layout: mlzip/header/blob.py; segment codes: segment_codecs.py.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _encode(data: bytes, with_soi: bool, state: HeaderState) -> bytes:
     data = bytes(data)
     for candidate in sorted(_blob.candidates(data, with_soi, state), key=len):
         try:
-            if _blob.decode(candidate, with_soi, state) == data:
+            if _decode(candidate, with_soi, state) == data:
                 return candidate
         except MlzError:  # a bug in a compact code must cost bytes, never exactness
             pass

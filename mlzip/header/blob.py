@@ -83,8 +83,8 @@ def candidates(data: bytes, with_soi: bool, context_state: HeaderState) -> list[
     """The blobs worth trying for `data`; the caller keeps the shortest that decodes.
 
     Two structured variants (odd tables coded as residuals, or left raw for zstd to match, e.g.
-    against the Exif thumbnail's copy); whole-header zstd and stored only where the header does
-    not parse (whole-header zstd was never more than a few bytes better and doubles the time)."""
+    against the Exif thumbnail's copy) and stored; whole-header zstd only where the header does not
+    parse (elsewhere it was never more than a few bytes better, and it doubles the time)."""
     body = data[2:] if with_soi else data
     segments = split_segments(body) if (data[:2] == SOI or not with_soi) else None
     if segments is None:

@@ -42,7 +42,6 @@ class _Predictor:
 
     def __init__(self, start: int) -> None:
         self.previous = start
-        self.dqt_segments = 0
 
     def predict(self, state: codecs.HeaderState) -> int:
         previous = self.previous
@@ -53,7 +52,7 @@ class _Predictor:
         if previous in (KIND_APP0, KIND_RAW, KIND_ADOBE):
             return KIND_DQT
         if previous == KIND_DQT:
-            return KIND_DQT if self.dqt_segments == 1 else KIND_SOF
+            return KIND_DQT if state.dqt_tables == 1 else KIND_SOF
         if previous == KIND_SOF:
             return KIND_DHT
         if previous == KIND_DHT:
@@ -65,7 +64,6 @@ class _Predictor:
 
     def advance(self, kind: int) -> None:
         self.previous = kind
-        self.dqt_segments += kind == KIND_DQT
 
 
 def _write_kind(out: BitWriter, kind: int, predicted: int) -> None:

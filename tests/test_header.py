@@ -143,7 +143,8 @@ _REAL = [_header(), _header(mode="L", optimize=True), _header(progressive=True, 
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(_REAL), st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=4))
+@given(st.sampled_from(_REAL),
+       st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=4))
 def test_mutated_real_headers_round_trip(header, edits):
     mutated = bytearray(header)
     for position, value in edits:
@@ -185,7 +186,8 @@ def test_damaged_blobs_raise_only_corrupt_member():
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.binary(max_size=200), st.sampled_from(_REAL + [b"", b"\xff\xd8\xff\xc0\x00\x0b\x08\x00\x01\x00\x01\x01\x07"]))
+@given(st.binary(max_size=200),
+       st.sampled_from(_REAL + [b"", b"\xff\xd8\xff\xc0\x00\x0b\x08\x00\x01\x00\x01\x01\x07"]))
 def test_arbitrary_blobs_raise_only_corrupt_member(blob, context):
     _assert_corrupt_or_bytes(blob)
     try:

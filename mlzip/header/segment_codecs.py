@@ -402,7 +402,7 @@ def decode_sof(bits: BitReader, state: HeaderState) -> tuple[int, bytes]:
     tables = _read_bytes_or_flag(bits, _expected_tq(count))
     components = bytes(b for triple in zip(ids, sampling, tables) for b in triple)
     state.component_ids, state.component_tables = tuple(ids), tuple(tables)
-    return marker, bytes([precision]) + height.to_bytes(2, "big") + width.to_bytes(2, "big") + bytes([count]) + components
+    return marker, struct.pack(">BHHB", precision, height, width, count) + components
 
 
 # ---------------------------------------------------------------- SOS

@@ -107,7 +107,8 @@ def encode_structured(segments: list[Segment], state: codecs.HeaderState, start_
     return raw_parts
 
 
-def decode_structured(bits: BitReader, state: codecs.HeaderState, start_with_soi: bool) -> list[tuple[int, bytes | int]]:
+def decode_structured(bits: BitReader, state: codecs.HeaderState,
+                      start_with_soi: bool) -> list[tuple[int, bytes | int]]:
     """Segments as (marker, payload), where a raw payload is given by its length (filled in later)."""
     segments: list[tuple[int, bytes | int]] = []
     predictor = _Predictor(_START_HEADER if start_with_soi else _START_SEGMENTS)

@@ -124,7 +124,7 @@ def decode(blob: bytes, with_soi: bool, context_state: HeaderState) -> bytes:
         bits.bits(3)
     segments = decode_structured(bits, context_state.copy(), with_soi)
     raw_total = sum(p for _, p in segments if isinstance(p, int))
-    if raw_total > MAX_JPEG_BYTES or (has_raw and not raw_total):
+    if has_raw and not raw_total:
         raise CorruptMember("header blob's raw section does not match its segments")
     if raw_zstd:
         raw = dictionary.decompress(dict_id, raw, raw_total)

@@ -16,7 +16,7 @@ import numpy as np
 
 from mlzip.errors import CorruptMember
 from mlzip.header.bits import BitReader, BitWriter
-from mlzip.header.markers import SOF_MARKERS
+from mlzip.header.markers import MAX_PAYLOAD, SOF_MARKERS
 from mlzip.header.standard_tables import (
     STANDARD_HUFFMAN,
     SYMBOL_ORDER,
@@ -194,7 +194,7 @@ def _encode_table_values(values: np.ndarray, pq: int, match, out: BitWriter, sta
 
 
 def decode_dqt(bits: BitReader, state: HeaderState) -> bytes:
-    parts = []
+    parts, size = [], 0
     while True:
         if bits.flag():
             pq, tq = 0, state.dqt_tables & 3
@@ -206,6 +206,7 @@ def decode_dqt(bits: BitReader, state: HeaderState) -> bytes:
         state.dqt_tables += 1
         if not bits.flag():
             return b"".join(parts)
+        size = _checked_size(size + len(parts[-1]))
 
 
 def _decode_table_values(bits: BitReader, pq: int, state: HeaderState) -> np.ndarray:
@@ -286,7 +287,7 @@ def _encode_huffman(tc: int, table: bytes, out: BitWriter) -> None:
 
 
 def decode_dht(bits: BitReader, state: HeaderState) -> bytes:
-    parts = []
+    parts, size = [], 0
     while True:
         if bits.flag():
             tc, th = _DHT_ORDER[state.dht_tables & 3]
@@ -298,6 +299,7 @@ def decode_dht(bits: BitReader, state: HeaderState) -> bytes:
         state.dht_tables += 1
         if not bits.flag():
             return b"".join(parts)
+        size = _checked_size(size + len(parts[-1]))
 
 
 def _decode_huffman(tc: int, bits: BitReader) -> bytes:
@@ -314,6 +316,13 @@ def _decode_huffman(tc: int, bits: BitReader) -> bytes:
     if sum(counts) > len(remaining):
         raise CorruptMember("header stream has too many Huffman symbols")
     return counts + bytes(remaining.pop(_checked(bits.ue(), len(remaining) - 1)) for _ in range(sum(counts)))
+
+
+def _checked_size(size: int) -> int:
+    """Stop a hostile stream of cheap tables before it builds a segment no length field can hold."""
+    if size > MAX_PAYLOAD:
+        raise CorruptMember("header stream has an overlong segment")
+    return size
 
 
 def _checked(value: int, maximum: int) -> int:

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from mlzip.errors import CorruptMember
 from mlzip.header import segment_codecs as codecs
 from mlzip.header.bits import BitReader, BitWriter
-from mlzip.header.markers import APP0, APP14, DHT, DQT, DRI, SOF_MARKERS, SOS, Segment
+from mlzip.header.markers import APP0, APP14, DHT, DQT, DRI, MAX_PAYLOAD, SOF_MARKERS, SOS, Segment
+from mlzip.limits import MAX_JPEG_BYTES
 
 END, KIND_APP0, KIND_DQT, KIND_SOF, KIND_DHT, KIND_DRI, KIND_SOS, KIND_RAW, KIND_ADOBE = range(9)
 _KIND_BITS = 4  # room for new kinds
 _START_HEADER, _START_SEGMENTS = -1, -2
-_MAX_PAYLOAD = 0xFFFF - 2
 
 _SIMPLE_ENCODERS: dict[int, tuple[int, Callable]] = {
     APP0: (KIND_APP0, codecs.encode_app0),
@@ -112,7 +112,10 @@ def decode_structured(bits: BitReader, state: codecs.HeaderState,
     """Segments as (marker, payload), where a raw payload is given by its length (filled in later)."""
     segments: list[tuple[int, bytes | int]] = []
     predictor = _Predictor(_START_HEADER if start_with_soi else _START_SEGMENTS)
+    total = 0  # output bytes so far: a hostile stream of cheap default tables must not run away
     while True:
+        if total > MAX_JPEG_BYTES:
+            raise CorruptMember("header stream decodes to more bytes than any JPEG holds")
         kind = _read_kind(bits, predictor.predict(state))
         if kind == END:
             bits.check_padding()
@@ -120,17 +123,19 @@ def decode_structured(bits: BitReader, state: codecs.HeaderState,
         if kind == KIND_RAW:
             marker = bits.bits(8)
             segments.append((marker, _checked_length(bits.uint())))
+            total += segments[-1][1]
         elif kind == KIND_SOF:
             segments.append(codecs.decode_sof(bits, state))
+            total += len(segments[-1][1])
         else:
             marker, decoder = _SIMPLE_DECODERS[kind]
             payload = decoder(bits, state)
-            _checked_length(len(payload))
+            total += _checked_length(len(payload))
             segments.append((marker, payload))
         predictor.advance(kind)
 
 
 def _checked_length(length: int) -> int:
-    if length > _MAX_PAYLOAD:
+    if length > MAX_PAYLOAD:
         raise CorruptMember("header stream has an overlong segment")
     return length

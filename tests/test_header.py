@@ -227,3 +227,19 @@ def test_blob_never_exceeds_stored_size_by_more_than_one_byte():
 def test_errors_are_mlz_errors():
     assert issubclass(CorruptMember, MlzError)
     assert split_segments(b"\xff\xdb\x00") is None
+
+
+def test_a_stream_of_cheap_tables_cannot_build_an_overlong_segment():
+    from mlzip.header.bits import BitWriter
+
+    stream = BitWriter()
+    stream.bits(0b100, 3)  # structured, no raw section
+    stream.flag(False)
+    stream.bits(2, 4)  # a DQT segment (APP0 was predicted)
+    stream.flag(True)
+    stream.bits(74, 7)  # default table, quality 75
+    for _ in range(1100):  # 1100 more tables of 65 bytes each: 3 bits apiece
+        stream.bits(0b111, 3)
+    stream.flag(False)
+    with pytest.raises(CorruptMember, match="overlong"):
+        decode_header(stream.getvalue())

@@ -3,6 +3,8 @@
     blob = encode_header(header)          # any bytes are accepted
     header = decode_header(blob)          # == header; CorruptMember on a damaged blob
 
+A blob is not self-delimiting: the container stores its length. Encoding is deterministic.
+
 A header written by libjpeg with its standard tables (Pillow, cjpeg, most cameras' thumbnails) costs a
 handful of bytes: quantization tables as an IJG quality, Huffman tables as "Annex K", segment order as
 predicted bits. Other tables are coded as residuals; Exif, ICC, COM and anything unparsed go through

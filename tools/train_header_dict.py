@@ -23,6 +23,7 @@ import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mlzip.header.bits import BitWriter  # noqa: E402
 from mlzip.header.extract import jpeg_header  # noqa: E402
 from mlzip.header.markers import SOI, split_segments  # noqa: E402
 from mlzip.header.segment_codecs import HeaderState  # noqa: E402
@@ -40,7 +41,7 @@ def raw_parts(header: bytes) -> list[bytes]:
     segments = split_segments(header[2:]) if header[:2] == SOI else None
     if segments is None:
         return [header]
-    return encode_structured(segments, HeaderState(raw_tables=True), True)[1]
+    return encode_structured(segments, HeaderState(raw_tables=True), True, BitWriter())
 
 
 def collect_samples(files: list[Path]) -> list[bytes]:

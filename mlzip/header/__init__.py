@@ -3,6 +3,8 @@
     blob = encode_header(header)          # any bytes are accepted
     header = decode_header(blob)          # == header; CorruptMember on a damaged blob
 
+A blob is not self-delimiting: the container stores its length. Encoding is deterministic.
+
 A header written by libjpeg with its standard tables (Pillow, cjpeg, most cameras' thumbnails) costs a
 handful of bytes: quantization tables as an IJG quality, Huffman tables as "Annex K", segment order as
 predicted bits. Other tables are coded as residuals; Exif, ICC, COM and anything unparsed go through
@@ -10,8 +12,8 @@ zstd with a dictionary trained on real headers (models/, id recorded in the blob
 
 `encode_segments(data, context)` codes a run of complete segments without SOI, e.g. the DHT/DRI/SOS
 segments between the scans of a progressive JPEG; `context` is the file's header (as given to
-encode_header), from which the component ids of its SOF are taken. Pass the same context to
-`decode_segments`.
+encode_header), whose SOF tells the component ids and tables that scans refer to. Pass the same
+context to `decode_segments`. Blob layout: mlzip/header/blob.py; segment codes: segment_codecs.py.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ def _encode(data: bytes, with_soi: bool, state: HeaderState) -> bytes:
     data = bytes(data)
     for candidate in sorted(_blob.candidates(data, with_soi, state), key=len):
         try:
-            if _blob.decode(candidate, with_soi, state) == data:
+            if _decode(candidate, with_soi, state) == data:
                 return candidate
         except MlzError:  # a bug in a compact code must cost bytes, never exactness
             pass
-    return bytes([_blob.MODE_STORED]) + data  # only if every compact code failed its check
+    return bytes([_blob.MODE_STORED << 6]) + data  # only if every compact code failed its check
 
 
 def _decode(blob: bytes, with_soi: bool, state: HeaderState) -> bytes:
@@ -47,8 +49,8 @@ def _decode(blob: bytes, with_soi: bool, state: HeaderState) -> bytes:
 def _context_state(context: bytes) -> HeaderState:
     segments = split_segments(context[2:]) if context[:2] == SOI else None
     for marker, payload in segments or ():
-        if marker in SOF_MARKERS and len(payload) >= 6:
-            return HeaderState(component_ids=tuple(payload[6::3]))
+        if marker in SOF_MARKERS and len(payload) >= 6 and len(payload) == 6 + 3 * payload[5]:
+            return HeaderState(component_ids=tuple(payload[6::3]), component_tables=tuple(payload[8::3]))
     return HeaderState()
 
 

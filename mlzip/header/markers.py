@@ -22,6 +22,9 @@ SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _NO_LENGTH = frozenset([0x00, 0x01, 0xFF, *range(0xD0, 0xDA)])
 
 
+MAX_PAYLOAD = 0xFFFF - 2  # the two-byte length field counts itself
+
+
 class Segment(NamedTuple):
     marker: int
     payload: bytes

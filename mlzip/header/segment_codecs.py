@@ -16,7 +16,7 @@ import numpy as np
 
 from mlzip.errors import CorruptMember
 from mlzip.header.bits import BitReader, BitWriter
-from mlzip.header.markers import SOF_MARKERS
+from mlzip.header.markers import MAX_PAYLOAD, SOF_MARKERS
 from mlzip.header.standard_tables import (
     STANDARD_HUFFMAN,
     SYMBOL_ORDER,
@@ -35,6 +35,7 @@ class HeaderState:
     dht_tables: int = 0
     last_quality: int | None = None
     component_ids: tuple[int, ...] = ()
+    component_tables: tuple[int, ...] = ()  # quantization table of each frame component
     raw_tables: bool = False  # encoder only: store non-standard tables raw instead of coding them
 
     def copy(self, **changes) -> "HeaderState":
@@ -193,7 +194,7 @@ def _encode_table_values(values: np.ndarray, pq: int, match, out: BitWriter, sta
 
 
 def decode_dqt(bits: BitReader, state: HeaderState) -> bytes:
-    parts = []
+    parts, size = [], 0
     while True:
         if bits.flag():
             pq, tq = 0, state.dqt_tables & 3
@@ -205,6 +206,7 @@ def decode_dqt(bits: BitReader, state: HeaderState) -> bytes:
         state.dqt_tables += 1
         if not bits.flag():
             return b"".join(parts)
+        size = _checked_size(size + len(parts[-1]))
 
 
 def _decode_table_values(bits: BitReader, pq: int, state: HeaderState) -> np.ndarray:
@@ -285,7 +287,7 @@ def _encode_huffman(tc: int, table: bytes, out: BitWriter) -> None:
 
 
 def decode_dht(bits: BitReader, state: HeaderState) -> bytes:
-    parts = []
+    parts, size = [], 0
     while True:
         if bits.flag():
             tc, th = _DHT_ORDER[state.dht_tables & 3]
@@ -297,6 +299,7 @@ def decode_dht(bits: BitReader, state: HeaderState) -> bytes:
         state.dht_tables += 1
         if not bits.flag():
             return b"".join(parts)
+        size = _checked_size(size + len(parts[-1]))
 
 
 def _decode_huffman(tc: int, bits: BitReader) -> bytes:
@@ -313,6 +316,13 @@ def _decode_huffman(tc: int, bits: BitReader) -> bytes:
     if sum(counts) > len(remaining):
         raise CorruptMember("header stream has too many Huffman symbols")
     return counts + bytes(remaining.pop(_checked(bits.ue(), len(remaining) - 1)) for _ in range(sum(counts)))
+
+
+def _checked_size(size: int) -> int:
+    """Stop a hostile stream of cheap tables before it builds a segment no length field can hold."""
+    if size > MAX_PAYLOAD:
+        raise CorruptMember("header stream has an overlong segment")
+    return size
 
 
 def _checked(value: int, maximum: int) -> int:
@@ -344,6 +354,21 @@ def _expected_ids(count: int) -> bytes:
     return bytes(range(1, count + 1))
 
 
+_NAMED_IDS = {3: b"RGB", 4: b"CMYK"}  # Adobe-style component ids (Pillow writes them for CMYK)
+
+
+def _write_ids(out: BitWriter, ids: bytes) -> None:
+    out.flag(ids == _expected_ids(len(ids)))
+    if ids != _expected_ids(len(ids)):
+        _write_bytes_or_flag(out, ids, _NAMED_IDS.get(len(ids), _expected_ids(len(ids))))
+
+
+def _read_ids(bits: BitReader, count: int) -> bytes:
+    if bits.flag():
+        return _expected_ids(count)
+    return _read_bytes_or_flag(bits, _NAMED_IDS.get(count, _expected_ids(count)))
+
+
 def _expected_tq(count: int) -> bytes:
     return bytes([0] + [1] * (count - 1))[:count] if count < 4 else bytes(count)
 
@@ -363,12 +388,12 @@ def encode_sof(marker: int, payload: bytes, out: BitWriter, state: HeaderState) 
     count = payload[5]
     _write_choice(out, count, _COUNT_CODES)
     components = payload[6:]
-    _write_bytes_or_flag(out, components[0::3], _expected_ids(count))
+    _write_ids(out, components[0::3])
     if count:
         _write_choice(out, components[1], _SAMPLING_CODES)
         _write_bytes_or_flag(out, components[4::3], bytes([0x11] * (count - 1)))
     _write_bytes_or_flag(out, components[2::3], _expected_tq(count))
-    state.component_ids = tuple(components[0::3])
+    state.component_ids, state.component_tables = tuple(components[0::3]), tuple(components[2::3])
     return True
 
 
@@ -380,13 +405,13 @@ def decode_sof(bits: BitReader, state: HeaderState) -> tuple[int, bytes]:
     height = _checked(bits.uint(), 0xFFFF)
     width = height if bits.flag() else _checked(bits.uint(), 0xFFFF)
     count = _read_choice(bits, _COUNT_CODES)
-    ids = _read_bytes_or_flag(bits, _expected_ids(count))
+    ids = _read_ids(bits, count)
     sampling = bytes([_read_choice(bits, _SAMPLING_CODES)]) if count else b""
     sampling += _read_bytes_or_flag(bits, bytes([0x11] * (count - 1))) if count else b""
     tables = _read_bytes_or_flag(bits, _expected_tq(count))
     components = bytes(b for triple in zip(ids, sampling, tables) for b in triple)
-    state.component_ids = tuple(ids)
-    return marker, bytes([precision]) + height.to_bytes(2, "big") + width.to_bytes(2, "big") + bytes([count]) + components
+    state.component_ids, state.component_tables = tuple(ids), tuple(tables)
+    return marker, struct.pack(">BHHB", precision, height, width, count) + components
 
 
 # ---------------------------------------------------------------- SOS
@@ -405,9 +430,10 @@ def _expected_selectors(state: HeaderState, count: int) -> bytes:
 
 
 def _expected_tables(state: HeaderState, selectors: bytes, spectral: bytes) -> bytes:
-    """libjpeg's table choice: luma 0, chroma 1; DC only in DC scans (0 in refinements), AC only in AC."""
-    ids = state.component_ids
-    chroma = [int(ids.index(c) > 0 if c in ids else i > 0) for i, c in enumerate(selectors)]
+    """libjpeg's choice: a component's Huffman tables have its quantization table's number (luma 0,
+    chroma 1, CMYK all 0); DC tables only in DC scans (0 in refinements), AC tables only in AC scans."""
+    ids, quant = state.component_ids, state.component_tables
+    chroma = [quant[ids.index(c)] & 15 if c in ids else int(i > 0) for i, c in enumerate(selectors)]
     if spectral[0] == 0 and spectral[1] == 63:
         return bytes(t * 0x11 for t in chroma)
     if spectral[0] == 0:

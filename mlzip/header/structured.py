@@ -12,12 +12,12 @@ from collections.abc import Callable
 from mlzip.errors import CorruptMember
 from mlzip.header import segment_codecs as codecs
 from mlzip.header.bits import BitReader, BitWriter
-from mlzip.header.markers import APP0, APP14, DHT, DQT, DRI, SOF_MARKERS, SOS, Segment
+from mlzip.header.markers import APP0, APP14, DHT, DQT, DRI, MAX_PAYLOAD, SOF_MARKERS, SOS, Segment
+from mlzip.limits import MAX_JPEG_BYTES
 
 END, KIND_APP0, KIND_DQT, KIND_SOF, KIND_DHT, KIND_DRI, KIND_SOS, KIND_RAW, KIND_ADOBE = range(9)
 _KIND_BITS = 4  # room for new kinds
 _START_HEADER, _START_SEGMENTS = -1, -2
-_MAX_PAYLOAD = 0xFFFF - 2
 
 _SIMPLE_ENCODERS: dict[int, tuple[int, Callable]] = {
     APP0: (KIND_APP0, codecs.encode_app0),
@@ -42,7 +42,6 @@ class _Predictor:
 
     def __init__(self, start: int) -> None:
         self.previous = start
-        self.dqt_segments = 0
 
     def predict(self, state: codecs.HeaderState) -> int:
         previous = self.previous
@@ -53,7 +52,7 @@ class _Predictor:
         if previous in (KIND_APP0, KIND_RAW, KIND_ADOBE):
             return KIND_DQT
         if previous == KIND_DQT:
-            return KIND_DQT if self.dqt_segments == 1 else KIND_SOF
+            return KIND_DQT if state.dqt_tables == 1 else KIND_SOF
         if previous == KIND_SOF:
             return KIND_DHT
         if previous == KIND_DHT:
@@ -65,7 +64,6 @@ class _Predictor:
 
     def advance(self, kind: int) -> None:
         self.previous = kind
-        self.dqt_segments += kind == KIND_DQT
 
 
 def _write_kind(out: BitWriter, kind: int, predicted: int) -> None:
@@ -81,9 +79,10 @@ def _read_kind(bits: BitReader, predicted: int) -> int:
     return kind
 
 
-def encode_structured(segments: list[Segment], state: codecs.HeaderState, start_with_soi: bool) -> tuple[bytes, list[bytes]]:
-    """Bit stream and raw-section parts for `segments` (the SOI, if any, is implied)."""
-    out, raw_parts = BitWriter(), []
+def encode_structured(segments: list[Segment], state: codecs.HeaderState, start_with_soi: bool,
+                      out: BitWriter) -> list[bytes]:
+    """Write the bit stream for `segments` (the SOI, if any, is implied) to `out`; return the raw parts."""
+    raw_parts = []
     predictor = _Predictor(_START_HEADER if start_with_soi else _START_SEGMENTS)
     for marker, payload in segments:
         predicted = predictor.predict(state)
@@ -105,14 +104,18 @@ def encode_structured(segments: list[Segment], state: codecs.HeaderState, start_
         out.extend(body)
         predictor.advance(kind)
     _write_kind(out, END, predictor.predict(state))
-    return out.getvalue(), raw_parts
+    return raw_parts
 
 
-def decode_structured(bits: BitReader, state: codecs.HeaderState, start_with_soi: bool) -> list[tuple[int, bytes | int]]:
+def decode_structured(bits: BitReader, state: codecs.HeaderState,
+                      start_with_soi: bool) -> list[tuple[int, bytes | int]]:
     """Segments as (marker, payload), where a raw payload is given by its length (filled in later)."""
     segments: list[tuple[int, bytes | int]] = []
     predictor = _Predictor(_START_HEADER if start_with_soi else _START_SEGMENTS)
+    total = 0  # output bytes so far: a hostile stream of cheap default tables must not run away
     while True:
+        if total > MAX_JPEG_BYTES:
+            raise CorruptMember("header stream decodes to more bytes than any JPEG holds")
         kind = _read_kind(bits, predictor.predict(state))
         if kind == END:
             bits.check_padding()
@@ -120,17 +123,19 @@ def decode_structured(bits: BitReader, state: codecs.HeaderState, start_with_soi
         if kind == KIND_RAW:
             marker = bits.bits(8)
             segments.append((marker, _checked_length(bits.uint())))
+            total += segments[-1][1]
         elif kind == KIND_SOF:
             segments.append(codecs.decode_sof(bits, state))
+            total += len(segments[-1][1])
         else:
             marker, decoder = _SIMPLE_DECODERS[kind]
             payload = decoder(bits, state)
-            _checked_length(len(payload))
+            total += _checked_length(len(payload))
             segments.append((marker, payload))
         predictor.advance(kind)
 
 
 def _checked_length(length: int) -> int:
-    if length > _MAX_PAYLOAD:
+    if length > MAX_PAYLOAD:
         raise CorruptMember("header stream has an overlong segment")
     return length

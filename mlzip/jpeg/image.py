@@ -19,7 +19,7 @@ from mlzip.jpeg.entropy_data import clean_to_file, unstuff
 from mlzip.jpeg.geometry import component_bases, scan_order
 from mlzip.jpeg.layout import Cut, Layout, ScanCoding
 from mlzip.jpeg.scan_decode import SEQUENTIAL, decode_scan
-from mlzip.jpeg.scan_encode import encode_scan
+from mlzip.jpeg.scan_encode import encode_scan, output_bound, zigzag_byte_tables
 from mlzip.jpeg.segments import Frame, Scan, State, walk
 from mlzip.jpeg.tables import ZIGZAG, pack_tables
 
@@ -254,16 +254,20 @@ def _decode_scan(arr, start, frame, scan, bases, grids, flat) -> tuple[ScanCodin
     return coding, int(region_end)
 
 
+ZIGZAG_BYTES = zigzag_byte_tables(ZIGZAG)
+
+
 def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray) -> bytes:
     bases, grids, _ = component_bases(frame)
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
     k_end = n_mcu if coding.cut is None else min(coding.cut.good_mcus, n_mcu)
     no_runs = np.zeros(0, np.int64)
+    cap = output_bound(k_end * bpm, int(np.count_nonzero(flat)), k_end // max(scan.restart, 1) + 1)
 
     def run(runs: np.ndarray, explicit: bool):
         return encode_scan(flat, block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss, scan.se, al,
                            scan.restart, dc_tab, ac_tab, t.ehufco, t.ehufsi, coding.pad, runs, explicit,
-                           k_end * bpm * 8, ZIGZAG)
+                           cap, ZIGZAG, ZIGZAG_BYTES)
 
     out, acc, nb, err, emitted = run(no_runs, False)
     if coding.runs is not None and coding.runs_standard is not True:

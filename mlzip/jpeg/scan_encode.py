@@ -12,10 +12,9 @@ an array reassigned inside a numba loop costs reference counting on every iterat
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
 
+from mlzip.jpeg.bitops import band_mask, clz, ctz, nonzero_zigzag
 from mlzip.jpeg.scan_decode import AC_FIRST, DC_FIRST, DC_REFINE, SEQUENTIAL
 
 MAX_CORR_BITS = 1000  # libjpeg's correction-bit buffer; it flushes the EOB run before overflowing
@@ -32,17 +31,6 @@ def output_bound(n_blocks: int, n_nonzero: int, n_intervals: int) -> int:
     """Bytes a scan can take at most (every byte stuffed), for sizing the output buffer."""
     bits = n_blocks * BLOCK_BITS + n_nonzero * NONZERO_BITS
     return bits // 4 + 4 * n_intervals + 64
-
-
-@intrinsic
-def _ctz(typingctx, x):
-    """Index of the lowest set bit (LLVM cttz)."""
-    sig = types.int64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
-
-    return sig, codegen
 
 
 @njit(cache=True, inline="always")
@@ -86,63 +74,10 @@ def _put_bits(out, o, acc, nb, bits, start, count):
     return o, acc, nb
 
 
-@intrinsic
-def _clz(typingctx, x):
-    """Count of leading zero bits (LLVM ctlz); 64 for 0."""
-    sig = types.int64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.ctlz(args[0], ir.Constant(ir.IntType(1), 0))
-
-    return sig, codegen
-
-
 @njit(cache=True, inline="always")
 def _nbits(v):
     """Bits in a non-negative value: its JPEG magnitude category."""
-    return 64 - _clz(v)
-
-
-@njit(cache=True, inline="always")
-def _nonzero_mask(coefs, off, zinv, al):
-    """Bit k set where the k-th coefficient in zigzag order has a non-zero magnitude >> al."""
-    mask = np.int64(0)
-    for p in range(64):
-        c = np.int64(coefs[off + p])
-        mag = -c if c < 0 else c
-        mask |= np.int64((mag >> al) != 0) << zinv[p]
-    return mask
-
-
-@njit(cache=True, inline="always")
-def _nonzero_mask_fast(words, woff, zt):
-    """_nonzero_mask for al == 0: four coefficients per 64-bit word, then a table turns the
-    natural-order bit mask into zigzag order one byte at a time."""
-    nat = np.int64(0)
-    for w in range(16):
-        x = words[woff + w]
-        if x != 0:
-            for lane in range(4):
-                if (x >> (16 * lane)) & 0xFFFF:
-                    nat |= np.int64(1) << (4 * w + lane)
-    mask = np.int64(0)
-    for b in range(8):
-        mask |= zt[b, (nat >> (8 * b)) & 0xFF]
-    return mask
-
-
-def zigzag_byte_tables(zigzag: np.ndarray) -> np.ndarray:
-    """zt[b, v]: zigzag-order mask of the natural positions 8b..8b+7 whose bits are set in v."""
-    zinv = np.argsort(zigzag)
-    zt = np.zeros((8, 256), np.int64)
-    for b in range(8):
-        for v in range(256):
-            m = 0
-            for j in range(8):
-                if v >> j & 1:
-                    m |= 1 << int(zinv[8 * b + j])
-            zt[b, v] = m - (1 << 64) if m >= 1 << 63 else m
-    return zt
+    return 64 - clz(v)
 
 
 @njit(cache=True, inline="always")
@@ -191,11 +126,7 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
     pad_byte = 0xFF if pad else 0
     t_ac = ac_tab[0]
     err = 0
-    zinv = np.empty(64, np.int64)
-    for k in range(64):
-        zinv[zz[k]] = k
-    band = np.int64(-1) if se == 63 else (np.int64(1) << (se + 1)) - 1
-    band &= ~((np.int64(1) << ss) - 1)
+    band = band_mask(ss, se)
     for m in range(k_end):
         if restart > 0 and m > 0 and m % restart == 0:
             if eobrun > 0:
@@ -230,10 +161,10 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
                 if kind == DC_FIRST:
                     continue
                 t = ac_tab[slot]
-                mask = _nonzero_mask_fast(words, off >> 2, zt) & ~np.int64(1)
+                mask = nonzero_zigzag(words, off >> 2, zt) & ~np.int64(1)
                 prev = 0
                 while mask != 0:
-                    k = _ctz(mask)
+                    k = ctz(mask)
                     mask &= mask - 1
                     r = k - prev - 1
                     prev = k
@@ -258,14 +189,15 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
             elif kind == DC_REFINE:
                 o, acc, nb = _put(out, o, acc, nb, (np.int64(coefs[off]) >> al) & 1, 1)
             elif kind == AC_FIRST:
-                if al == 0:
-                    mask = _nonzero_mask_fast(words, off >> 2, zt) & band
-                else:
-                    mask = _nonzero_mask(coefs, off, zinv, al) & band
+                mask = nonzero_zigzag(words, off >> 2, zt) & band
                 prev = ss - 1
                 while mask != 0:
-                    k = _ctz(mask)
+                    k = ctz(mask)
                     mask &= mask - 1
+                    v = np.int64(coefs[off + zz[k]])
+                    mag = (-v if v < 0 else v) >> al
+                    if mag == 0:  # only lower bits, coded by later scans: a zero here
+                        continue
                     r = k - prev - 1
                     prev = k
                     if eobrun > 0:
@@ -275,8 +207,6 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
                     while r > 15 and err == 0:
                         o, acc, nb, err = _put_sym(out, o, acc, nb, t_ac, 0xF0, ehufco, ehufsi)
                         r -= 16
-                    v = np.int64(coefs[off + zz[k]])
-                    mag = (-v if v < 0 else v) >> al
                     s = _nbits(mag)
                     if s > 15:
                         err = ERR_VALUE
@@ -296,20 +226,28 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
                         if err:
                             break
             else:  # AC_REFINE, as jcphuff.c encode_mcu_AC_refine
-                last_new = -1
-                for k in range(ss, se + 1):
-                    v = np.int64(coefs[off + zz[k]])
-                    mag = (-v if v < 0 else v) >> al
-                    absv[k] = mag
-                    if mag == 1:
-                        last_new = k
                 r = 0
                 br = 0  # this block's correction bits wait at cbuf[be : be + br]
-                for k in range(ss, se + 1):
+                # visit only non-zero coefficients (set bits); the zeros between them add to r
+                nzmask = nonzero_zigzag(words, off >> 2, zt) & band
+                last_new = -1
+                m2 = nzmask
+                while m2 != 0:
+                    k = ctz(m2)
+                    m2 &= m2 - 1
+                    v = np.int64(coefs[off + zz[k]])
+                    absv[k] = (-v if v < 0 else v) >> al
+                    if absv[k] == 1:
+                        last_new = k
+                prev = ss - 1
+                while nzmask != 0:
+                    k = ctz(nzmask)
+                    nzmask &= nzmask - 1
                     mag = absv[k]
-                    if mag == 0:
-                        r += 1
+                    if mag == 0:  # only lower bits, coded by later scans: a zero here
                         continue
+                    r += k - prev - 1
+                    prev = k
                     while r > 15 and k <= last_new and err == 0:
                         if eobrun > 0:
                             o, acc, nb, err, ne = _flush_run(out, o, acc, nb, eobrun, cbuf, be, t_ac, ehufco,
@@ -342,6 +280,7 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
                     r = 0
                 if err:
                     break
+                r += se - prev
                 if r > 0 or br > 0:
                     eobrun += 1
                     be += br

@@ -91,6 +91,10 @@ class JpegImage:
         ]
 
     def encode(self) -> bytes:
+        """The file's bytes, rebuilt from the coefficients; CorruptMember if they cannot be coded."""
+        return _guarded(self._encode)
+
+    def _encode(self) -> bytes:
         s = self._s
         flat = self._coefficients()
         parts = [s.layout.prefix, s.header]

@@ -272,6 +272,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                         break
                 else:  # AC_REFINE
                     k = ss
+                    hist = nonzero_zigzag(words, off >> 2, zt)  # coefficients non-zero before this scan
                     if eobrun == 0:
                         t = ac_tab[0]
                         zrl = False
@@ -301,28 +302,28 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                                 break
                             else:
                                 zrl = True
-                            placed = False
-                            while k <= se:
-                                idx = off + zz[k]
-                                if coefs[idx] != 0:
-                                    pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
-                                elif r == 0:
-                                    placed = True
-                                    break
-                                else:
-                                    r -= 1
-                                k += 1
-                            if not placed:
+                            # the symbol lands on the (r+1)-th coefficient without history from k on;
+                            # those with history on the way get a correction bit each
+                            free = ~hist & band_mask(k, se)
+                            for _ in range(r):
+                                free &= free - 1
+                            if free == 0:
                                 fail = True
                                 break
+                            target = ctz(free)
+                            passed = hist & band_mask(k, target)
+                            while passed != 0:
+                                idx = off + zz[ctz(passed)]
+                                passed &= passed - 1
+                                pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
                             if s != 0:
-                                coefs[off + zz[k]] = val
-                            k += 1
+                                coefs[off + zz[target]] = val
+                            k = target + 1
                         if fail:
                             break
                     if eobrun > 0:
                         if k <= se:  # a correction bit for each non-zero coefficient left in the band
-                            mask = nonzero_zigzag(words, off >> 2, zt) & band_mask(k, se)
+                            mask = hist & band_mask(k, se)
                             while mask != 0:
                                 idx = off + zz[ctz(mask)]
                                 mask &= mask - 1

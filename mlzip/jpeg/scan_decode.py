@@ -319,6 +319,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                             if s != 0:
                                 coefs[off + zz[target]] = val
                             k = target + 1
+                        if zrl:  # libjpeg emits a ZRL only before a newly non-zero coefficient
+                            fail = True
                         if fail:
                             break
                     if eobrun > 0:

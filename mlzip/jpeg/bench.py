@@ -1,11 +1,13 @@
 """Speed and coverage of the JPEG layer: python -m mlzip.jpeg.bench DIR [DIR...]
 
-For each file: parse MB/s, encode MB/s, whether encode() gives back the file exactly and whether
-the parts (header, layout, coefficients) do, or why the file is refused. Then totals.
+For each file: parse MB/s, encode MB/s (CPU time of this process, i.e. per core), whether encode()
+gives back the file exactly and whether the parts (header, layout, coefficients) do, or why the file
+is refused. Then totals and peak memory.
 """
 
 from __future__ import annotations
 
+import resource
 import sys
 import time
 from pathlib import Path
@@ -32,6 +34,7 @@ def bench(paths: list[Path]) -> int:
     total = exact = 0
     parse_bytes = parse_s = encode_s = 0.0
     refused: list[tuple[str, str]] = []
+    biggest = 0  # largest input + coefficient arrays of one file, to compare peak memory with
     print(f"{'file':60s} {'KB':>8s} {'parse MB/s':>10s} {'enc MB/s':>9s}  result")
     for path in paths:
         data = path.read_bytes()
@@ -44,6 +47,7 @@ def bench(paths: list[Path]) -> int:
             print(f"{path.name[:60]:60s} {len(data) / 1e3:8.1f} {'':>10s} {'':>9s}  refused: {exc}")
             continue
         t1 = time.process_time()
+        biggest = max(biggest, len(data) + sum(c.coefs.nbytes for c in img.components))
         out = img.encode()
         t2 = time.process_time()
         header, layout = to_parts(img)
@@ -61,6 +65,8 @@ def bench(paths: list[Path]) -> int:
               f"{'exact' if ok else 'DIFFERS'} layout={len(layout)}B")
     print(f"\n{exact}/{total} exact; over those: parse {parse_bytes / 1e6 / max(parse_s, 1e-9):.1f} MB/s, "
           f"encode {parse_bytes / 1e6 / max(encode_s, 1e-9):.1f} MB/s ({parse_bytes / 1e6:.1f} MB)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(f"peak RSS of this process {peak / 1e6:.0f} MB; largest input + coefficients {biggest / 1e6:.0f} MB")
     for name, reason in refused:
         print(f"  refused {name}: {reason}")
     return 0

@@ -19,7 +19,8 @@ from mlzip.jpeg.entropy_data import clean_to_file, unstuff
 from mlzip.jpeg.geometry import component_bases, scan_order
 from mlzip.jpeg.layout import Cut, Layout, ScanCoding
 from mlzip.jpeg.scan_decode import SEQUENTIAL, decode_scan
-from mlzip.jpeg.scan_encode import encode_scan
+from mlzip.jpeg.bitops import ZIGZAG_BYTES
+from mlzip.jpeg.scan_encode import encode_scan, output_bound
 from mlzip.jpeg.segments import Frame, Scan, State, walk
 from mlzip.jpeg.tables import ZIGZAG, pack_tables
 
@@ -90,6 +91,10 @@ class JpegImage:
         ]
 
     def encode(self) -> bytes:
+        """The file's bytes, rebuilt from the coefficients; CorruptMember if they cannot be coded."""
+        return _guarded(self._encode)
+
+    def _encode(self) -> bytes:
         s = self._s
         flat = self._coefficients()
         parts = [s.layout.prefix, s.header]
@@ -237,7 +242,7 @@ def _decode_scan(arr, start, frame, scan, bases, grids, flat) -> tuple[ScanCodin
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
     cut, good_m, good_seg, good_bit, pad, runs = decode_scan(
         clean, seg_ends, rst_codes, flat, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
-        al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG)
+        al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG, ZIGZAG_BYTES)
     coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None)
     if cut or clean_stop != region_end:
         seg_start = int(seg_ends[good_seg - 1]) if good_seg > 0 else 0
@@ -259,11 +264,13 @@ def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray)
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
     k_end = n_mcu if coding.cut is None else min(coding.cut.good_mcus, n_mcu)
     no_runs = np.zeros(0, np.int64)
+    nonzero = sum(int(np.count_nonzero(flat[bases[c] : bases[c] + grids[c][0] * grids[c][1] * 64])) for c in scan.comps)
+    cap = output_bound(k_end * bpm, nonzero, k_end // max(scan.restart, 1) + 1)
 
     def run(runs: np.ndarray, explicit: bool):
         return encode_scan(flat, block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss, scan.se, al,
                            scan.restart, dc_tab, ac_tab, t.ehufco, t.ehufsi, coding.pad, runs, explicit,
-                           k_end * bpm * 8, ZIGZAG)
+                           cap, ZIGZAG, ZIGZAG_BYTES)
 
     out, acc, nb, err, emitted = run(no_runs, False)
     if coding.runs is not None and coding.runs_standard is not True:

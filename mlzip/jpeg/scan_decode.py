@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from mlzip.jpeg.bitops import band_mask, ctz, nonzero_zigzag
 from mlzip.jpeg.tables import LUT_BITS
 
 SEQUENTIAL, DC_FIRST, DC_REFINE, AC_FIRST, AC_REFINE = 0, 1, 2, 3, 4
@@ -105,7 +106,7 @@ def reset_blocks(coefs, block_off, bpm, m_from, m_to, kind, ss, se, al, zz):
 
 @njit(cache=True)
 def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n_mcu,
-                kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz):
+                kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz, zt):
     """Decode one scan. Returns (cut, good_mcus, cut_seg, cut_bit, pad, eob_runs).
 
     cut is False when every MCU decoded and every interval ended exactly as a standard encoder
@@ -114,6 +115,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
     pad is the value (0 or 1) of the pad bits, eob_runs the EOB run lengths in coding order.
     """
     n_segs = seg_ends.shape[0]
+    words = coefs.view(np.int64)  # four coefficients per word, for nonzero_zigzag
     nint = restart if restart > 0 else n_mcu
     runs = np.empty(n_mcu + 1 if kind >= AC_FIRST else 1, np.int64)
     nruns = 0
@@ -270,6 +272,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                         break
                 else:  # AC_REFINE
                     k = ss
+                    hist = nonzero_zigzag(words, off >> 2, zt)  # coefficients non-zero before this scan
                     if eobrun == 0:
                         t = ac_tab[0]
                         zrl = False
@@ -299,31 +302,34 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                                 break
                             else:
                                 zrl = True
-                            placed = False
-                            while k <= se:
-                                idx = off + zz[k]
-                                if coefs[idx] != 0:
-                                    pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
-                                elif r == 0:
-                                    placed = True
-                                    break
-                                else:
-                                    r -= 1
-                                k += 1
-                            if not placed:
+                            # the symbol lands on the (r+1)-th coefficient without history from k on;
+                            # those with history on the way get a correction bit each
+                            free = ~hist & band_mask(k, se)
+                            for _ in range(r):
+                                free &= free - 1
+                            if free == 0:
                                 fail = True
                                 break
+                            target = ctz(free)
+                            passed = hist & band_mask(k, target)
+                            while passed != 0:
+                                idx = off + zz[ctz(passed)]
+                                passed &= passed - 1
+                                pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
                             if s != 0:
-                                coefs[off + zz[k]] = val
-                            k += 1
+                                coefs[off + zz[target]] = val
+                            k = target + 1
+                        if zrl:  # libjpeg emits a ZRL only before a newly non-zero coefficient
+                            fail = True
                         if fail:
                             break
                     if eobrun > 0:
-                        while k <= se:
-                            idx = off + zz[k]
-                            if coefs[idx] != 0:
+                        if k <= se:  # a correction bit for each non-zero coefficient left in the band
+                            mask = hist & band_mask(k, se)
+                            while mask != 0:
+                                idx = off + zz[ctz(mask)]
+                                mask &= mask - 1
                                 pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
-                            k += 1
                         eobrun -= 1
             if fail:
                 break

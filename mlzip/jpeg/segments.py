@@ -130,28 +130,30 @@ def walk(buf: bytes, p: int, st: State, *, at_start: bool = False) -> tuple[str,
     Returns (what, position after it, scan). EOI's position is that of its 0xFF byte.
     """
     n = len(buf)
-    while True:
-        if p >= n or buf[p] != 0xFF:
-            raise UnsupportedJpeg("expected a marker" if p < n else "file ends in the header")
-        start = p
-        while p < n and buf[p] == 0xFF:  # fill bytes
-            p += 1
-        if p >= n:
-            raise UnsupportedJpeg("file ends in the header")
-        code = buf[p]
-        p += 1
-        if code == SOI:
-            if not at_start or start != 0:
-                raise UnsupportedJpeg("SOI inside the file")
-            at_start = False
-            continue
-        if at_start:
+    if at_start:
+        if bytes(buf[:2]) != b"\xff\xd8":
             raise UnsupportedJpeg("no SOI marker")
+        p = 2
+    while True:
+        start = p
+        code = 0
+        # like libjpeg, skip stray bytes and 0xFF 0x00 pairs before a marker (they stay in the raw bytes)
+        while code == 0:
+            while p < n and buf[p] != 0xFF:
+                p += 1
+            while p < n and buf[p] == 0xFF:  # fill bytes
+                p += 1
+            if p >= n:
+                raise UnsupportedJpeg("file ends in the header")
+            code = buf[p]
+            p += 1
+        if code == SOI:
+            raise UnsupportedJpeg("SOI inside the file")
         if code == EOI:
-            return "eoi", start, None
+            return "eoi", start, None  # the suffix keeps any stray bytes before it
         if code in STANDALONE:
             continue
-        if code == 0x00 or 0xD0 <= code <= 0xD7 or 0x02 <= code <= 0xBF:
+        if 0xD0 <= code <= 0xD7 or 0x02 <= code <= 0xBF:
             raise UnsupportedJpeg(f"unexpected marker 0x{code:02X} outside a scan")
         if p + 2 > n:
             raise UnsupportedJpeg("file ends in the header")

@@ -1,0 +1,74 @@
+"""Bit tricks shared by the scan kernels: LLVM's cttz/ctlz, and which coefficients of a block are non-zero."""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+from mlzip.jpeg.tables import ZIGZAG
+
+
+def _llvm_count(name: str):
+    """A numba intrinsic int64 -> int64 around LLVM's cttz or ctlz (defined for 0: 64)."""
+
+    @intrinsic
+    def count(typingctx, x):
+        sig = types.int64(types.int64)
+
+        def codegen(context, builder, signature, args):
+            return getattr(builder, name)(args[0], ir.Constant(ir.IntType(1), 0))
+
+        return sig, codegen
+
+    return count
+
+
+ctz = _llvm_count("cttz")  # index of the lowest set bit
+clz = _llvm_count("ctlz")  # leading zero bits
+
+
+def zigzag_byte_tables(zigzag: np.ndarray) -> np.ndarray:
+    """zt[b, v]: zigzag-order mask of the natural positions 8b..8b+7 whose bits are set in v."""
+    zinv = np.argsort(zigzag)
+    zt = np.zeros((8, 256), np.int64)
+    for b in range(8):
+        for v in range(256):
+            m = 0
+            for j in range(8):
+                if v >> j & 1:
+                    m |= 1 << int(zinv[8 * b + j])
+            zt[b, v] = m - (1 << 64) if m >= 1 << 63 else m
+    return zt
+
+
+ZIGZAG_BYTES = zigzag_byte_tables(ZIGZAG)
+
+
+@njit(cache=True, inline="always")
+def nonzero_zigzag(words, woff, zt):
+    """Bit k set where the k-th coefficient (zigzag order) of the block at words[woff:woff+16] is non-zero.
+
+    words is the int16 coefficient buffer viewed as int64: four coefficients per word, so the
+    mostly-zero high frequencies cost one test per four; zt turns the natural-order mask into
+    zigzag order a byte at a time.
+    """
+    nat = np.int64(0)
+    for w in range(16):
+        x = words[woff + w]
+        if x != 0:
+            for lane in range(4):
+                if (x >> (16 * lane)) & 0xFFFF:
+                    nat |= np.int64(1) << (4 * w + lane)
+    mask = np.int64(0)
+    for b in range(8):
+        mask |= zt[b, (nat >> (8 * b)) & 0xFF]
+    return mask
+
+
+@njit(cache=True, inline="always")
+def band_mask(ss, se):
+    """Bits ss..se set."""
+    high = np.int64(-1) if se == 63 else (np.int64(1) << (se + 1)) - 1
+    return high & ~((np.int64(1) << ss) - 1)

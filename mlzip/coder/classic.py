@@ -216,9 +216,9 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                             s += np.int64(blk_a[8 * v + u]) * q[8 * v + u] * EDGE_OUT[v]
                         for v in range(1, 8):
                             s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[v]
-                        pred = div_round(s, EDGE_IN[0] * q[k])
+                        pred = div_round(4 * s, EDGE_IN[0] * q[k])
                     elif has_l:
-                        pred = np.int64(blk_l[k])
+                        pred = 4 * np.int64(blk_l[k])
                     else:
                         pred = 0
                     line = colnz[u]
@@ -231,9 +231,9 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                             s += np.int64(blk_l[8 * v + u]) * q[8 * v + u] * EDGE_OUT[u]
                         for u in range(1, 8):
                             s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[u]
-                        pred = div_round(s, EDGE_IN[0] * q[k])
+                        pred = div_round(4 * s, EDGE_IN[0] * q[k])
                     elif has_a:
-                        pred = np.int64(blk_a[k])
+                        pred = 4 * np.int64(blk_a[k])
                     else:
                         pred = 0
                     line = rownz[v]

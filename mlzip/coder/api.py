@@ -17,7 +17,8 @@ from mlzip.limits import MAX_JPEG_PIXELS
 
 FORMAT_VERSION = 1
 FLAG_HINTS = 1
-ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
+ADAPT_LIMIT = 127
+LUMA_GUIDE = True  # observations after which a context forgets at a fixed rate
 # block grids past this (per component) are refused: the JPEG layer rejects such images earlier
 MAX_BLOCKS = 4 * (MAX_JPEG_PIXELS // 64)
 
@@ -63,10 +64,13 @@ def _prepare_hints(hints, shapes) -> list[np.ndarray]:
 def _code_all(planes, qts, hints, use_hints, rc, buf):
     prob, count = rangecoder.new_contexts(2 * classic.CONTEXTS_PER_SET)
     recip = rangecoder.rate_table(ADAPT_LIMIT)
+    guide = np.zeros((1, 1), np.int64)
     for i, plane in enumerate(planes):
         base = _context_set(i) * classic.CONTEXTS_PER_SET
-        buf = classic.code_plane(plane, qts[i], hints[i], use_hints, base, rc, buf, prob, count,
-                                 recip)
+        buf, nz = classic.code_plane(plane, qts[i], hints[i], use_hints, guide, i > 0 and LUMA_GUIDE,
+                                     base, rc, buf, prob, count, recip)
+        if i == 0:
+            guide = nz
     return buf
 
 

@@ -19,8 +19,8 @@ import numpy as np
 from numba import njit
 
 from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, unowned
-from mlzip.coder.tables import (ICOS, NZ_AVG_BUCKET, NZ_COARSE_BUCKET, NZ_LEFT_BUCKET,
-                                ZIGZAG_7X7)
+from mlzip.coder.tables import (GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET, NZ_COARSE_BUCKET,
+                                NZ_LEFT_BUCKET, ZIGZAG_7X7)
 
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)
 EXP_SLOTS = 18  # unary exponent decisions per context, caps 16 (coefficients) and 17 (residuals)
@@ -29,7 +29,8 @@ N_EDGE = 14
 
 # context layout of one context set (luma, chroma); offsets in one flat array
 O_NZ = 0
-O_EXP7 = O_NZ + 10 * 64
+N_GUIDE = 5  # buckets of the luma guide's non-zero count (0: no guide)
+O_EXP7 = O_NZ + 10 * N_GUIDE * 64
 O_SIGN7 = O_EXP7 + 10 * 49 * N_MAG * EXP_SLOTS
 O_MANT7 = O_SIGN7 + 49
 O_EXPE = O_MANT7 + 49 * MANT_SIZE
@@ -120,8 +121,13 @@ def _idct_no_dc(blk, q, px):
 
 
 @njit(cache=True)
-def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip):
-    """Encode (rc in encode mode) or decode into ``coefs`` one component; returns the output buffer."""
+def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, prob, count,
+               recip):
+    """Encode (rc in encode mode) or decode into ``coefs`` one component.
+
+    ``guide``: the 7x7 non-zero counts of an already coded plane (luma) mapped onto this one by
+    relative position. Returns (output buffer, this plane's 7x7 non-zero counts).
+    """
     # views without reference counting: the arguments outlive this call; ``out`` is returned
     coefs, q, hints, rc, prob, count, recip = (unowned(coefs), unowned(q), unowned(hints),
                                                unowned(rc), unowned(prob), unowned(count),
@@ -163,7 +169,18 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                 navg = nz[by, bx - 1]
             else:
                 navg = 0
-            ctx = set_base + O_NZ + NZ_AVG_BUCKET[navg] * 64
+            gb = 0
+            if use_guide:
+                gy0 = by * guide.shape[0] // nby
+                gy1 = max((by + 1) * guide.shape[0] // nby, gy0 + 1)
+                gx0 = bx * guide.shape[1] // nbx
+                gx1 = max((bx + 1) * guide.shape[1] // nbx, gx0 + 1)
+                gsum = 0
+                for gy in range(gy0, gy1):
+                    for gx in range(gx0, gx1):
+                        gsum += guide[gy, gx]
+                gb = 1 + GUIDE_BUCKET[min(gsum // ((gy1 - gy0) * (gx1 - gx0)), 49)]
+            ctx = set_base + O_NZ + (NZ_AVG_BUCKET[navg] * N_GUIDE + gb) * 64
             node = 1
             for i in range(6):
                 node = 2 * node + code_bit(rc, buf, prob, count, recip, ctx + node,
@@ -288,4 +305,4 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                 bottom[bx, 1, i] = px[7, i] + dc_px
                 right[0, i] = px[i, 6] + dc_px
                 right[1, i] = px[i, 7] + dc_px
-    return out
+    return out, nz

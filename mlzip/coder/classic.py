@@ -32,7 +32,7 @@ O_NZ = 0
 N_GUIDE = 5  # buckets of the luma guide's non-zero count (0: no guide)
 O_EXP7 = O_NZ + 10 * N_GUIDE * 64
 O_SIGN7 = O_EXP7 + 10 * 49 * N_MAG * EXP_SLOTS
-O_MANT7 = O_SIGN7 + 49
+O_MANT7 = O_SIGN7 + 49 * 9
 O_EXPE = O_MANT7 + 49 * MANT_SIZE
 O_SIGNE = O_EXPE + N_EDGE * N_MAG * 3 * 4 * EXP_SLOTS
 O_MANTE = O_SIGNE + N_EDGE * 3 * N_MAG
@@ -212,8 +212,15 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                         pm = 0
                     pmb = min(bit_length(pm), N_MAG - 1)
                 ectx = lb_base + ((NZ_LEFT_BUCKET[left] * 49 + j) * N_MAG + pmb) * EXP_SLOTS
+                sa = 0
+                if has_a:
+                    sa = 1 if blk_a[k] > 0 else (2 if blk_a[k] < 0 else 0)
+                sl = 0
+                if has_l:
+                    sl = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
                 v = code_int(rc, buf, prob, count, recip, np.int64(blk[k]), ectx,
-                             set_base + O_SIGN7 + j, set_base + O_MANT7 + j * MANT_SIZE, 16)
+                             set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
+                             set_base + O_MANT7 + j * MANT_SIZE, 16)
                 if v != 0:
                     left -= 1
                     colnz[k & 7] += 1

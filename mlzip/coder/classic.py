@@ -295,7 +295,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 n_est += 8
             if n_est:
                 pred = clamp16(div_round(total, 2 * n_est * dc_unit))
-                sb = min(bit_length((hi - lo) // (2 * dc_unit)), N_MAG - 1)
+                sb = min(bit_length(2 * (hi - lo) // dc_unit), N_MAG - 1)
             else:
                 pred = 0
                 sb = N_MAG

@@ -154,6 +154,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             blk_a = coefs[by - 1, bx] if has_a else blk
             blk_l = coefs[by, bx - 1] if has_l else blk
             blk_al = coefs[by - 1, bx - 1] if has_a and has_l else blk
+            blk_ar = coefs[by - 1, bx + 1] if has_a and bx + 1 < nbx else blk_a
 
             # 1. non-zero count of the 7x7 part, 6-bit binary tree
             nz7 = 0
@@ -202,8 +203,10 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     pmb = min(np.int64(hints[by, bx, k]), N_MAG - 1)
                 else:
                     if has_a and has_l:
-                        pm = (13 * abs(np.int64(blk_a[k])) + 13 * abs(np.int64(blk_l[k]))
-                              + 6 * abs(np.int64(blk_al[k]))) >> 5
+                        pm = (10 * abs(np.int64(blk_a[k])) + 10 * abs(np.int64(blk_l[k]))
+                              + 4 * abs(np.int64(blk_al[k])) + 4 * abs(np.int64(blk_ar[k]))
+                              + 4 * abs(np.int64(blk[k - 8])) * (k >= 16)
+                              + 4 * abs(np.int64(blk[k - 1])) * (k & 7 > 1)) >> 5
                     elif has_a:
                         pm = abs(np.int64(blk_a[k]))
                     elif has_l:

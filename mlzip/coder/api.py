@@ -3,7 +3,8 @@
 Blob layout (version 1)::
 
     byte 0      settings: high nibble = format version (1), low nibble = flags (bit 0: hints used)
-    bytes 1..4  CRC-32 of the coefficients (little endian), so damage is detected, not decoded
+    bytes 1..4  CRC-32 of byte 0, the stream and the coefficients (little endian): damage is
+                detected, never decoded into wrong values
     bytes 5..   the range coder's output (its always-zero first byte dropped)
 """
 
@@ -28,8 +29,10 @@ def _context_set(component: int) -> int:
     return 0 if component == 0 else 1
 
 
-def _checksum(coefs: list[np.ndarray]) -> int:
-    crc = 0
+def _checksum(settings: int, stream: bytes | np.ndarray, coefs: list[np.ndarray]) -> int:
+    """CRC-32 of the stream and the coefficients: any flipped bit of the stream is detected even
+    where it would not change the decoded values, and so is decoding with wrong side data."""
+    crc = zlib.crc32(stream, zlib.crc32(bytes([settings])))
     for c in coefs:
         crc = zlib.crc32(np.ascontiguousarray(c, dtype="<i2").data, crc)
     return crc
@@ -92,8 +95,8 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
     buf = _code_all(planes, qts, hint_arrays, hints is not None, rc, buf)
     rangecoder.flush(rc, buf)
     settings = (FORMAT_VERSION << 4) | (FLAG_HINTS if hints is not None else 0)
-    head = bytes([settings]) + _checksum(planes).to_bytes(4, "little")
-    return head + buf[1:int(rc[rangecoder.POS])].tobytes()
+    stream = buf[1:int(rc[rangecoder.POS])].tobytes()
+    return bytes([settings]) + _checksum(settings, stream, planes).to_bytes(4, "little") + stream
 
 
 def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: list[np.ndarray],
@@ -117,6 +120,7 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
     rc = rangecoder.new_decoder(stream)
     _code_all(planes, qts, hint_arrays, hints is not None, rc, stream)
     # the decoder reads exactly the encoder's bytes; anything else, or a checksum miss, is damage
-    if int(rc[rangecoder.POS]) != stream.size or _checksum(planes) != int.from_bytes(blob[1:5], "little"):
+    if (int(rc[rangecoder.POS]) != stream.size
+            or _checksum(settings, blob[5:], planes) != int.from_bytes(blob[1:5], "little")):
         raise CorruptMember("coefficient stream damaged")
     return planes

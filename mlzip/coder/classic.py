@@ -97,27 +97,35 @@ def _grow(buf):
 
 
 @njit(cache=True)
-def _idct_no_dc(blk, q, px):
-    """px = 4096 * pixel values of the block without its DC term (integer separable IDCT)."""
-    tmp = np.zeros((8, 8), np.int64)  # [v, x]
+def _idct_no_dc(blk, q, px, tmp, rows):
+    """px = 4096 * pixel values of the block without its DC term (integer separable IDCT).
+
+    Only the pixels the predictions read are computed: rows 0, 1, 6, 7 and columns 0, 1, 6, 7.
+    """
+    n_rows = 0
     for v in range(8):
         nonzero = False
         for u in range(8):
-            if (v or u) and blk[8 * v + u] != 0:
-                nonzero = True
-        if not nonzero:
-            continue
-        for u in range(8):
-            if (v or u) and blk[8 * v + u] != 0:
+            if blk[8 * v + u] != 0 and (v or u):
                 d = np.int64(blk[8 * v + u]) * q[8 * v + u]
+                if not nonzero:
+                    nonzero = True
+                    for x in range(8):
+                        tmp[v, x] = 0
                 for x in range(8):
                     tmp[v, x] += d * ICOS[x, u]
+        if nonzero:
+            rows[n_rows] = v
+            n_rows += 1
     for y in range(8):
+        edge_row = y < 2 or y > 5
         for x in range(8):
-            s = 0
-            for v in range(8):
-                s += ICOS[y, v] * tmp[v, x]
-            px[y, x] = s >> 12
+            if edge_row or x < 2 or x > 5:
+                s = 0
+                for i in range(n_rows):
+                    v = rows[i]
+                    s += ICOS[y, v] * tmp[v, x]
+                px[y, x] = s >> 12
 
 
 @njit(cache=True)
@@ -139,6 +147,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     bottom = np.zeros((nbx, 2, 8), np.int64)  # rows 6, 7 of the blocks above (pixels * 4096)
     right = np.zeros((2, 8), np.int64)  # columns 6, 7 of the left block
     px = np.zeros((8, 8), np.int64)
+    idct_tmp = np.zeros((8, 8), np.int64)
+    idct_rows = np.zeros(8, np.int64)
     colnz = np.zeros(8, np.int64)
     rownz = np.zeros(8, np.int64)
     dc_unit = (q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12  # one DC step in pixels * 4096
@@ -277,7 +287,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     blk[k] = clamp16(val)
 
             # 4. DC from pixel continuity
-            _idct_no_dc(blk, q, px)
+            _idct_no_dc(blk, q, px, idct_tmp, idct_rows)
             n_est = 0
             total = 0
             lo = np.int64(1) << 62

@@ -65,13 +65,13 @@ def _prepare_hints(hints, shapes) -> list[np.ndarray]:
 
 
 def _code_all(planes, qts, hints, use_hints, rc, buf):
-    prob, count = rangecoder.new_contexts(2 * classic.CONTEXTS_PER_SET)
+    model = rangecoder.new_contexts(2 * classic.CONTEXTS_PER_SET)
     recip = rangecoder.rate_table(ADAPT_LIMIT)
     guide = np.zeros((1, 1), np.int64)
     for i, plane in enumerate(planes):
         base = _context_set(i) * classic.CONTEXTS_PER_SET
         buf, nz = classic.code_plane(plane, qts[i], hints[i], use_hints, guide, i > 0 and LUMA_GUIDE,
-                                     base, rc, buf, prob, count, recip)
+                                     base, rc, buf, model, recip)
         if i == 0:
             guide = nz
     return buf

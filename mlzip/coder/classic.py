@@ -70,22 +70,22 @@ def clamp16(v):
 
 
 @njit(cache=True, inline="always")
-def code_int(rc, buf, prob, count, recip, value, exp_ctx, sign_ctx, mant_ctx, cap):
+def code_int(rc, buf, model, recip, value, exp_ctx, sign_ctx, mant_ctx, cap):
     """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one."""
     mag = abs(value)
     e = bit_length(mag)
     n = 0
     while n < cap:
-        if code_bit(rc, buf, prob, count, recip, exp_ctx + n, 1 if e > n else 0) == 0:
+        if code_bit(rc, buf, model, recip, exp_ctx + n, 1 if e > n else 0) == 0:
             break
         n += 1
     if n == 0:
         return 0
-    neg = code_bit(rc, buf, prob, count, recip, sign_ctx, 1 if value < 0 else 0)
+    neg = code_bit(rc, buf, model, recip, sign_ctx, 1 if value < 0 else 0)
     m = 1
     base = mant_ctx + n * 17
     for b in range(n - 2, -1, -1):
-        m = (m << 1) | code_bit(rc, buf, prob, count, recip, base + b, (mag >> b) & 1)
+        m = (m << 1) | code_bit(rc, buf, model, recip, base + b, (mag >> b) & 1)
     return -m if neg else m
 
 
@@ -129,17 +129,15 @@ def _idct_no_dc(blk, q, px, tmp, rows):
 
 
 @njit(cache=True)
-def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, prob, count,
-               recip):
+def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip):
     """Encode (rc in encode mode) or decode into ``coefs`` one component.
 
     ``guide``: the 7x7 non-zero counts of an already coded plane (luma) mapped onto this one by
     relative position. Returns (output buffer, this plane's 7x7 non-zero counts).
     """
     # views without reference counting: the arguments outlive this call; ``out`` is returned
-    coefs, q, hints, rc, prob, count, recip = (unowned(coefs), unowned(q), unowned(hints),
-                                               unowned(rc), unowned(prob), unowned(count),
-                                               unowned(recip))
+    coefs, q, hints, rc, model, recip = (unowned(coefs), unowned(q), unowned(hints), unowned(rc),
+                                         unowned(model), unowned(recip))
     buf = unowned(out)
     decoding = rc[DECODING] != 0
     nby, nbx = coefs.shape[0], coefs.shape[1]
@@ -194,7 +192,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             ctx = set_base + O_NZ + (NZ_AVG_BUCKET[navg] * N_GUIDE + gb) * 64
             node = 1
             for i in range(6):
-                node = 2 * node + code_bit(rc, buf, prob, count, recip, ctx + node,
+                node = 2 * node + code_bit(rc, buf, model, recip, ctx + node,
                                            (nz7 >> (5 - i)) & 1)
             nz7 = min(node - 64, 49)
             nz[by, bx] = nz7
@@ -231,7 +229,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 sl = 0
                 if has_l:
                     sl = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
-                v = code_int(rc, buf, prob, count, recip, np.int64(blk[k]), ectx,
+                v = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx,
                              set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
                              set_base + O_MANT7 + j * MANT_SIZE, 16)
                 if v != 0:
@@ -280,7 +278,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     pb = min(bit_length(abs(pred)), N_MAG - 1)
                 ps = 0 if pred < 0 else (1 if pred == 0 else 2)
                 ectx = set_base + O_EXPE + (((e * N_MAG + pb) * 3 + min(line, 2)) * 4 + nzb) * EXP_SLOTS
-                val = code_int(rc, buf, prob, count, recip, np.int64(blk[k]), ectx,
+                val = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx,
                                set_base + O_SIGNE + (e * 3 + ps) * N_MAG + pb,
                                set_base + O_MANTE + e * MANT_SIZE, 16)
                 if decoding:
@@ -314,7 +312,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 sb = N_MAG
             if use_hints:
                 sb = min(np.int64(hints[by, bx, 0]), N_MAG)
-            r = code_int(rc, buf, prob, count, recip, np.int64(blk[0]) - pred,
+            r = code_int(rc, buf, model, recip, np.int64(blk[0]) - pred,
                          set_base + O_EXPDC + sb * EXP_SLOTS, set_base + O_SIGNDC + sb,
                          set_base + O_MANTDC, 17)
             if decoding:

@@ -251,7 +251,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                             s += np.int64(blk_a[8 * v + u]) * q[8 * v + u] * EDGE_OUT[v]
                         for v in range(1, 8):
                             s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[v]
-                        pred = div_round(4 * s, EDGE_IN[0] * q[k])
+                        pred = div_round(4 * s, EDGE_IN[0] * q[k]) if s else 0
                     elif has_l:
                         pred = 4 * np.int64(blk_l[k])
                     else:
@@ -266,7 +266,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                             s += np.int64(blk_l[8 * v + u]) * q[8 * v + u] * EDGE_OUT[u]
                         for u in range(1, 8):
                             s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[u]
-                        pred = div_round(4 * s, EDGE_IN[0] * q[k])
+                        pred = div_round(4 * s, EDGE_IN[0] * q[k]) if s else 0
                     elif has_a:
                         pred = 4 * np.int64(blk_a[k])
                     else:

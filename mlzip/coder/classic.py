@@ -70,13 +70,17 @@ def clamp16(v):
 
 
 @njit(cache=True, inline="always")
-def code_int(rc, buf, model, recip, value, exp_ctx, sign_ctx, mant_ctx, cap):
-    """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one."""
+def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap):
+    """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one.
+
+    The n-th unary decision uses context ``exp_ctx + n * exp_stride``: contexts of neighbouring
+    positions lie side by side, so the zero flags of one block share a few cache lines.
+    """
     mag = abs(value)
     e = bit_length(mag)
     n = 0
     while n < cap:
-        if code_bit(rc, buf, model, recip, exp_ctx + n, 1 if e > n else 0) == 0:
+        if code_bit(rc, buf, model, recip, exp_ctx + n * exp_stride, 1 if e > n else 0) == 0:
             break
         n += 1
     if n == 0:
@@ -222,14 +226,14 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     else:
                         pm = 0
                     pmb = min(bit_length(pm), N_MAG - 1)
-                ectx = lb_base + ((NZ_LEFT_BUCKET[left] * 49 + j) * N_MAG + pmb) * EXP_SLOTS
+                ectx = lb_base + (NZ_LEFT_BUCKET[left] * N_MAG + pmb) * EXP_SLOTS * 49 + j
                 sa = 0
                 if has_a:
                     sa = 1 if blk_a[k] > 0 else (2 if blk_a[k] < 0 else 0)
                 sl = 0
                 if has_l:
                     sl = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
-                v = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx,
+                v = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, 49,
                              set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
                              set_base + O_MANT7 + j * MANT_SIZE, 16)
                 if v != 0:
@@ -277,8 +281,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 else:
                     pb = min(bit_length(abs(pred)), N_MAG - 1)
                 ps = 0 if pred < 0 else (1 if pred == 0 else 2)
-                ectx = set_base + O_EXPE + (((e * N_MAG + pb) * 3 + min(line, 2)) * 4 + nzb) * EXP_SLOTS
-                val = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx,
+                ectx = (set_base + O_EXPE + ((pb * 3 + min(line, 2)) * 4 + nzb) * EXP_SLOTS * N_EDGE
+                        + e)
+                val = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, N_EDGE,
                                set_base + O_SIGNE + (e * 3 + ps) * N_MAG + pb,
                                set_base + O_MANTE + e * MANT_SIZE, 16)
                 if decoding:
@@ -313,7 +318,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             if use_hints:
                 sb = min(np.int64(hints[by, bx, 0]), N_MAG)
             r = code_int(rc, buf, model, recip, np.int64(blk[0]) - pred,
-                         set_base + O_EXPDC + sb * EXP_SLOTS, set_base + O_SIGNDC + sb,
+                         set_base + O_EXPDC + sb * EXP_SLOTS, 1, set_base + O_SIGNDC + sb,
                          set_base + O_MANTDC, 17)
             if decoding:
                 blk[0] = clamp16(pred + r)

@@ -41,7 +41,7 @@ class ReferenceCoder:
             self.range <<= 8
             self._shift_low()
         step = (1 << 16) // (min(self.count[ctx], self.limit) + 2)
-        p = p + (((65536 - p) * step) >> 16) if bit else p - ((p * step) >> 16)
+        p += ((65536 * bit - p) * step) >> 16  # Python's >> floors, like the coder's
         self.prob[ctx] = min(max(p, rc_mod.PROB_MIN), rc_mod.PROB_MAX)
         self.count[ctx] = min(self.count[ctx] + 1, rc_mod.MAX_COUNT)
 

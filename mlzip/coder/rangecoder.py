@@ -111,33 +111,28 @@ def code_bit(rc, buf, model, recip, ctx, bit):
     p = state >> 8
     rng = rc[RANGE]
     bound = (rng * p) >> PROB_BITS  # probability of a 1 -> low part
+    # branch-free selects: the bits are data, a mispredicted branch per decision costs more
+    # than the arithmetic
     if rc[DECODING]:
         code = rc[CODE]
-        if code < bound:
-            bit = 1
-            rng = bound
-        else:
-            bit = 0
-            rc[CODE] = code - bound
-            rng -= bound
+        bit = 1 if code < bound else 0
+        keep_low = bit - 1  # all ones when the bit is 0 (the upper part of the range)
+        rc[CODE] = code - (bound & keep_low)
+        rng = bound + ((rng - 2 * bound) & keep_low)
         while rng < TOP:
             rng <<= 8
             rc[CODE] = ((rc[CODE] << 8) | _next_byte(rc, buf)) & 0xFFFFFFFF
     else:
-        if bit:
-            rng = bound
-        else:
-            rc[LOW] += bound
-            rng -= bound
+        bit = 1 if bit else 0
+        keep_low = bit - 1
+        rc[LOW] += bound & keep_low
+        rng = bound + ((rng - 2 * bound) & keep_low)
         while rng < TOP:
             rng <<= 8
             _shift_low(rc, buf)
     rc[RANGE] = rng
     n = state & 0xFF
-    if bit:
-        p += ((PROB_ONE - p) * recip[n]) >> PROB_BITS
-    else:
-        p -= (p * recip[n]) >> PROB_BITS
+    p += (((bit << PROB_BITS) - p) * recip[n]) >> PROB_BITS  # towards 0 or 1, floor division
     model[ctx] = (min(max(p, PROB_MIN), PROB_MAX) << 8) | min(n + 1, MAX_COUNT)
     return bit
 

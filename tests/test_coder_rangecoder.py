@@ -41,7 +41,7 @@ class ReferenceCoder:
             self.range <<= 8
             self._shift_low()
         step = (1 << 16) // (min(self.count[ctx], self.limit) + 2)
-        p = p + (((65536 - p) * step) >> 16) if bit else p - ((p * step) >> 16)
+        p += ((65536 * bit - p) * step) >> 16  # Python's >> floors, like the coder's
         self.prob[ctx] = min(max(p, rc_mod.PROB_MIN), rc_mod.PROB_MAX)
         self.count[ctx] = min(self.count[ctx] + 1, rc_mod.MAX_COUNT)
 
@@ -60,10 +60,10 @@ def _random_decisions(n: int, n_ctx: int, seed: int):
 
 
 def _numba_encode(ctxs, bits, n_ctx, limit):
-    prob, count = rc_mod.new_contexts(n_ctx)
+    model = rc_mod.new_contexts(n_ctx)
     rc = rc_mod.new_encoder()
     buf = np.zeros(4 * len(bits) + 16, np.uint8)
-    rc_mod.code_bits(rc, buf, prob, count, rc_mod.rate_table(limit), ctxs, bits)
+    rc_mod.code_bits(rc, buf, model, rc_mod.rate_table(limit), ctxs, bits)
     rc_mod.flush(rc, buf)
     return buf[:rc[rc_mod.POS]].tobytes()
 
@@ -81,9 +81,9 @@ def test_decoder_inverts_encoder():
     n_ctx, limit = 50, 60
     ctxs, bits = _random_decisions(20000, n_ctx, seed=2)
     data = np.frombuffer(_numba_encode(ctxs, bits, n_ctx, limit), np.uint8).copy()
-    prob, count = rc_mod.new_contexts(n_ctx)
+    model = rc_mod.new_contexts(n_ctx)
     rc = rc_mod.new_decoder(data)
-    out = rc_mod.code_bits(rc, data, prob, count, rc_mod.rate_table(limit), ctxs,
+    out = rc_mod.code_bits(rc, data, model, rc_mod.rate_table(limit), ctxs,
                            np.zeros_like(bits))
     assert np.array_equal(out, bits)
     assert rc[rc_mod.POS] == data.size  # the decoder reads exactly what the encoder wrote

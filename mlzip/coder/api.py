@@ -3,7 +3,8 @@
 Blob layout (version 1)::
 
     byte 0      settings: high nibble = format version (1), low nibble = flags (bit 0: hints used)
-    bytes 1..4  CRC-32 of the coefficients (little endian), so damage is detected, not decoded
+    bytes 1..4  CRC-32 of byte 0, the stream and the coefficients (little endian): damage is
+                detected, never decoded into wrong values
     bytes 5..   the range coder's output (its always-zero first byte dropped)
 """
 
@@ -17,7 +18,8 @@ from mlzip.limits import MAX_JPEG_PIXELS
 
 FORMAT_VERSION = 1
 FLAG_HINTS = 1
-ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
+ADAPT_LIMIT = 127
+LUMA_GUIDE = True  # observations after which a context forgets at a fixed rate
 # block grids past this (per component) are refused: the JPEG layer rejects such images earlier
 MAX_BLOCKS = 4 * (MAX_JPEG_PIXELS // 64)
 
@@ -27,8 +29,10 @@ def _context_set(component: int) -> int:
     return 0 if component == 0 else 1
 
 
-def _checksum(coefs: list[np.ndarray]) -> int:
-    crc = 0
+def _checksum(settings: int, stream: bytes | np.ndarray, coefs: list[np.ndarray]) -> int:
+    """CRC-32 of the stream and the coefficients: any flipped bit of the stream is detected even
+    where it would not change the decoded values, and so is decoding with wrong side data."""
+    crc = zlib.crc32(stream, zlib.crc32(bytes([settings])))
     for c in coefs:
         crc = zlib.crc32(np.ascontiguousarray(c, dtype="<i2").data, crc)
     return crc
@@ -61,12 +65,15 @@ def _prepare_hints(hints, shapes) -> list[np.ndarray]:
 
 
 def _code_all(planes, qts, hints, use_hints, rc, buf):
-    prob, count = rangecoder.new_contexts(2 * classic.CONTEXTS_PER_SET)
+    model = rangecoder.new_contexts(2 * classic.CONTEXTS_PER_SET)
     recip = rangecoder.rate_table(ADAPT_LIMIT)
+    guide = np.zeros((1, 1), np.int64)
     for i, plane in enumerate(planes):
         base = _context_set(i) * classic.CONTEXTS_PER_SET
-        buf = classic.code_plane(plane, qts[i], hints[i], use_hints, base, rc, buf, prob, count,
-                                 recip)
+        buf, nz = classic.code_plane(plane, qts[i], hints[i], use_hints, guide, i > 0 and LUMA_GUIDE,
+                                     base, rc, buf, model, recip)
+        if i == 0:
+            guide = nz
     return buf
 
 
@@ -88,8 +95,8 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
     buf = _code_all(planes, qts, hint_arrays, hints is not None, rc, buf)
     rangecoder.flush(rc, buf)
     settings = (FORMAT_VERSION << 4) | (FLAG_HINTS if hints is not None else 0)
-    head = bytes([settings]) + _checksum(planes).to_bytes(4, "little")
-    return head + buf[1:int(rc[rangecoder.POS])].tobytes()
+    stream = buf[1:int(rc[rangecoder.POS])].tobytes()
+    return bytes([settings]) + _checksum(settings, stream, planes).to_bytes(4, "little") + stream
 
 
 def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: list[np.ndarray],
@@ -113,6 +120,7 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
     rc = rangecoder.new_decoder(stream)
     _code_all(planes, qts, hint_arrays, hints is not None, rc, stream)
     # the decoder reads exactly the encoder's bytes; anything else, or a checksum miss, is damage
-    if int(rc[rangecoder.POS]) != stream.size or _checksum(planes) != int.from_bytes(blob[1:5], "little"):
+    if (int(rc[rangecoder.POS]) != stream.size
+            or _checksum(settings, blob[5:], planes) != int.from_bytes(blob[1:5], "little")):
         raise CorruptMember("coefficient stream damaged")
     return planes

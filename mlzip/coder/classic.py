@@ -19,8 +19,8 @@ import numpy as np
 from numba import njit
 
 from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, unowned
-from mlzip.coder.tables import (ICOS, NZ_AVG_BUCKET, NZ_COARSE_BUCKET, NZ_LEFT_BUCKET,
-                                ZIGZAG_7X7)
+from mlzip.coder.tables import (GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET, NZ_COARSE_BUCKET,
+                                NZ_LEFT_BUCKET, ZIGZAG_7X7)
 
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)
 EXP_SLOTS = 18  # unary exponent decisions per context, caps 16 (coefficients) and 17 (residuals)
@@ -29,9 +29,10 @@ N_EDGE = 14
 
 # context layout of one context set (luma, chroma); offsets in one flat array
 O_NZ = 0
-O_EXP7 = O_NZ + 10 * 64
+N_GUIDE = 5  # buckets of the luma guide's non-zero count (0: no guide)
+O_EXP7 = O_NZ + 10 * N_GUIDE * 64
 O_SIGN7 = O_EXP7 + 10 * 49 * N_MAG * EXP_SLOTS
-O_MANT7 = O_SIGN7 + 49
+O_MANT7 = O_SIGN7 + 49 * 9
 O_EXPE = O_MANT7 + 49 * MANT_SIZE
 O_SIGNE = O_EXPE + N_EDGE * N_MAG * 3 * 4 * EXP_SLOTS
 O_MANTE = O_SIGNE + N_EDGE * 3 * N_MAG
@@ -69,22 +70,26 @@ def clamp16(v):
 
 
 @njit(cache=True, inline="always")
-def code_int(rc, buf, prob, count, recip, value, exp_ctx, sign_ctx, mant_ctx, cap):
-    """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one."""
+def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap):
+    """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one.
+
+    The n-th unary decision uses context ``exp_ctx + n * exp_stride``: contexts of neighbouring
+    positions lie side by side, so the zero flags of one block share a few cache lines.
+    """
     mag = abs(value)
     e = bit_length(mag)
     n = 0
     while n < cap:
-        if code_bit(rc, buf, prob, count, recip, exp_ctx + n, 1 if e > n else 0) == 0:
+        if code_bit(rc, buf, model, recip, exp_ctx + n * exp_stride, 1 if e > n else 0) == 0:
             break
         n += 1
     if n == 0:
         return 0
-    neg = code_bit(rc, buf, prob, count, recip, sign_ctx, 1 if value < 0 else 0)
+    neg = code_bit(rc, buf, model, recip, sign_ctx, 1 if value < 0 else 0)
     m = 1
     base = mant_ctx + n * 17
     for b in range(n - 2, -1, -1):
-        m = (m << 1) | code_bit(rc, buf, prob, count, recip, base + b, (mag >> b) & 1)
+        m = (m << 1) | code_bit(rc, buf, model, recip, base + b, (mag >> b) & 1)
     return -m if neg else m
 
 
@@ -96,36 +101,47 @@ def _grow(buf):
 
 
 @njit(cache=True)
-def _idct_no_dc(blk, q, px):
-    """px = 4096 * pixel values of the block without its DC term (integer separable IDCT)."""
-    tmp = np.zeros((8, 8), np.int64)  # [v, x]
+def _idct_no_dc(blk, q, px, tmp, rows):
+    """px = 4096 * pixel values of the block without its DC term (integer separable IDCT).
+
+    Only the pixels the predictions read are computed: rows 0, 1, 6, 7 and columns 0, 1, 6, 7.
+    """
+    n_rows = 0
     for v in range(8):
         nonzero = False
         for u in range(8):
-            if (v or u) and blk[8 * v + u] != 0:
-                nonzero = True
-        if not nonzero:
-            continue
-        for u in range(8):
-            if (v or u) and blk[8 * v + u] != 0:
+            if blk[8 * v + u] != 0 and (v or u):
                 d = np.int64(blk[8 * v + u]) * q[8 * v + u]
+                if not nonzero:
+                    nonzero = True
+                    for x in range(8):
+                        tmp[v, x] = 0
                 for x in range(8):
                     tmp[v, x] += d * ICOS[x, u]
+        if nonzero:
+            rows[n_rows] = v
+            n_rows += 1
     for y in range(8):
+        edge_row = y < 2 or y > 5
         for x in range(8):
-            s = 0
-            for v in range(8):
-                s += ICOS[y, v] * tmp[v, x]
-            px[y, x] = s >> 12
+            if edge_row or x < 2 or x > 5:
+                s = 0
+                for i in range(n_rows):
+                    v = rows[i]
+                    s += ICOS[y, v] * tmp[v, x]
+                px[y, x] = s >> 12
 
 
 @njit(cache=True)
-def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip):
-    """Encode (rc in encode mode) or decode into ``coefs`` one component; returns the output buffer."""
+def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip):
+    """Encode (rc in encode mode) or decode into ``coefs`` one component.
+
+    ``guide``: the 7x7 non-zero counts of an already coded plane (luma) mapped onto this one by
+    relative position. Returns (output buffer, this plane's 7x7 non-zero counts).
+    """
     # views without reference counting: the arguments outlive this call; ``out`` is returned
-    coefs, q, hints, rc, prob, count, recip = (unowned(coefs), unowned(q), unowned(hints),
-                                               unowned(rc), unowned(prob), unowned(count),
-                                               unowned(recip))
+    coefs, q, hints, rc, model, recip = (unowned(coefs), unowned(q), unowned(hints), unowned(rc),
+                                         unowned(model), unowned(recip))
     buf = unowned(out)
     decoding = rc[DECODING] != 0
     nby, nbx = coefs.shape[0], coefs.shape[1]
@@ -133,6 +149,8 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
     bottom = np.zeros((nbx, 2, 8), np.int64)  # rows 6, 7 of the blocks above (pixels * 4096)
     right = np.zeros((2, 8), np.int64)  # columns 6, 7 of the left block
     px = np.zeros((8, 8), np.int64)
+    idct_tmp = np.zeros((8, 8), np.int64)
+    idct_rows = np.zeros(8, np.int64)
     colnz = np.zeros(8, np.int64)
     rownz = np.zeros(8, np.int64)
     dc_unit = (q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12  # one DC step in pixels * 4096
@@ -148,6 +166,7 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
             blk_a = coefs[by - 1, bx] if has_a else blk
             blk_l = coefs[by, bx - 1] if has_l else blk
             blk_al = coefs[by - 1, bx - 1] if has_a and has_l else blk
+            blk_ar = coefs[by - 1, bx + 1] if has_a and bx + 1 < nbx else blk_a
 
             # 1. non-zero count of the 7x7 part, 6-bit binary tree
             nz7 = 0
@@ -163,10 +182,21 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                 navg = nz[by, bx - 1]
             else:
                 navg = 0
-            ctx = set_base + O_NZ + NZ_AVG_BUCKET[navg] * 64
+            gb = 0
+            if use_guide:
+                gy0 = by * guide.shape[0] // nby
+                gy1 = max((by + 1) * guide.shape[0] // nby, gy0 + 1)
+                gx0 = bx * guide.shape[1] // nbx
+                gx1 = max((bx + 1) * guide.shape[1] // nbx, gx0 + 1)
+                gsum = 0
+                for gy in range(gy0, gy1):
+                    for gx in range(gx0, gx1):
+                        gsum += guide[gy, gx]
+                gb = 1 + GUIDE_BUCKET[min(gsum // ((gy1 - gy0) * (gx1 - gx0)), 49)]
+            ctx = set_base + O_NZ + (NZ_AVG_BUCKET[navg] * N_GUIDE + gb) * 64
             node = 1
             for i in range(6):
-                node = 2 * node + code_bit(rc, buf, prob, count, recip, ctx + node,
+                node = 2 * node + code_bit(rc, buf, model, recip, ctx + node,
                                            (nz7 >> (5 - i)) & 1)
             nz7 = min(node - 64, 49)
             nz[by, bx] = nz7
@@ -185,8 +215,10 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                     pmb = min(np.int64(hints[by, bx, k]), N_MAG - 1)
                 else:
                     if has_a and has_l:
-                        pm = (13 * abs(np.int64(blk_a[k])) + 13 * abs(np.int64(blk_l[k]))
-                              + 6 * abs(np.int64(blk_al[k]))) >> 5
+                        pm = (10 * abs(np.int64(blk_a[k])) + 10 * abs(np.int64(blk_l[k]))
+                              + 4 * abs(np.int64(blk_al[k])) + 4 * abs(np.int64(blk_ar[k]))
+                              + 4 * abs(np.int64(blk[k - 8])) * (k >= 16)
+                              + 4 * abs(np.int64(blk[k - 1])) * (k & 7 > 1)) >> 5
                     elif has_a:
                         pm = abs(np.int64(blk_a[k]))
                     elif has_l:
@@ -194,9 +226,16 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                     else:
                         pm = 0
                     pmb = min(bit_length(pm), N_MAG - 1)
-                ectx = lb_base + ((NZ_LEFT_BUCKET[left] * 49 + j) * N_MAG + pmb) * EXP_SLOTS
-                v = code_int(rc, buf, prob, count, recip, np.int64(blk[k]), ectx,
-                             set_base + O_SIGN7 + j, set_base + O_MANT7 + j * MANT_SIZE, 16)
+                ectx = lb_base + (NZ_LEFT_BUCKET[left] * N_MAG + pmb) * EXP_SLOTS * 49 + j
+                sa = 0
+                if has_a:
+                    sa = 1 if blk_a[k] > 0 else (2 if blk_a[k] < 0 else 0)
+                sl = 0
+                if has_l:
+                    sl = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
+                v = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, 49,
+                             set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
+                             set_base + O_MANT7 + j * MANT_SIZE, 16)
                 if v != 0:
                     left -= 1
                     colnz[k & 7] += 1
@@ -216,9 +255,9 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                             s += np.int64(blk_a[8 * v + u]) * q[8 * v + u] * EDGE_OUT[v]
                         for v in range(1, 8):
                             s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[v]
-                        pred = div_round(s, EDGE_IN[0] * q[k])
+                        pred = div_round(4 * s, EDGE_IN[0] * q[k]) if s else 0
                     elif has_l:
-                        pred = np.int64(blk_l[k])
+                        pred = 4 * np.int64(blk_l[k])
                     else:
                         pred = 0
                     line = colnz[u]
@@ -231,9 +270,9 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                             s += np.int64(blk_l[8 * v + u]) * q[8 * v + u] * EDGE_OUT[u]
                         for u in range(1, 8):
                             s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[u]
-                        pred = div_round(s, EDGE_IN[0] * q[k])
+                        pred = div_round(4 * s, EDGE_IN[0] * q[k]) if s else 0
                     elif has_a:
-                        pred = np.int64(blk_a[k])
+                        pred = 4 * np.int64(blk_a[k])
                     else:
                         pred = 0
                     line = rownz[v]
@@ -242,15 +281,16 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                 else:
                     pb = min(bit_length(abs(pred)), N_MAG - 1)
                 ps = 0 if pred < 0 else (1 if pred == 0 else 2)
-                ectx = set_base + O_EXPE + (((e * N_MAG + pb) * 3 + min(line, 2)) * 4 + nzb) * EXP_SLOTS
-                val = code_int(rc, buf, prob, count, recip, np.int64(blk[k]), ectx,
+                ectx = (set_base + O_EXPE + ((pb * 3 + min(line, 2)) * 4 + nzb) * EXP_SLOTS * N_EDGE
+                        + e)
+                val = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, N_EDGE,
                                set_base + O_SIGNE + (e * 3 + ps) * N_MAG + pb,
                                set_base + O_MANTE + e * MANT_SIZE, 16)
                 if decoding:
                     blk[k] = clamp16(val)
 
             # 4. DC from pixel continuity
-            _idct_no_dc(blk, q, px)
+            _idct_no_dc(blk, q, px, idct_tmp, idct_rows)
             n_est = 0
             total = 0
             lo = np.int64(1) << 62
@@ -271,14 +311,14 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                 n_est += 8
             if n_est:
                 pred = clamp16(div_round(total, 2 * n_est * dc_unit))
-                sb = min(bit_length((hi - lo) // (2 * dc_unit)), N_MAG - 1)
+                sb = min(bit_length(2 * (hi - lo) // dc_unit), N_MAG - 1)
             else:
                 pred = 0
                 sb = N_MAG
             if use_hints:
                 sb = min(np.int64(hints[by, bx, 0]), N_MAG)
-            r = code_int(rc, buf, prob, count, recip, np.int64(blk[0]) - pred,
-                         set_base + O_EXPDC + sb * EXP_SLOTS, set_base + O_SIGNDC + sb,
+            r = code_int(rc, buf, model, recip, np.int64(blk[0]) - pred,
+                         set_base + O_EXPDC + sb * EXP_SLOTS, 1, set_base + O_SIGNDC + sb,
                          set_base + O_MANTDC, 17)
             if decoding:
                 blk[0] = clamp16(pred + r)
@@ -288,4 +328,4 @@ def code_plane(coefs, q, hints, use_hints, set_base, rc, out, prob, count, recip
                 bottom[bx, 1, i] = px[7, i] + dc_px
                 right[0, i] = px[i, 6] + dc_px
                 right[1, i] = px[i, 7] + dc_px
-    return out
+    return out, nz

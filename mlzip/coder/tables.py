@@ -36,3 +36,5 @@ NZ_AVG_BUCKET = _bucketize(50, [1, 2, 3, 4, 6, 8, 11, 16, 24])
 NZ_LEFT_BUCKET = _bucketize(64, [2, 3, 4, 5, 7, 9, 12, 17, 25])
 # 7x7 non-zero count -> 4 coarse buckets for the edge contexts
 NZ_COARSE_BUCKET = _bucketize(64, [1, 4, 11])
+# luma guide's average 7x7 non-zero count -> 4 buckets
+GUIDE_BUCKET = _bucketize(50, [1, 3, 8])

@@ -241,7 +241,7 @@ def test_unavailable_tool_is_listed_not_run(fake_run) -> None:  # type: ignore[n
 # --- outputs ---------------------------------------------------------------------------------------
 
 TOP_KEYS = ["schema", "schema_version", "created_utc", "command", "machine", "settings", "definitions", "corpus", "tools", "files", "results"]
-MACHINE_KEYS = ["cpu_model", "logical_cores", "usable_cores", "physical_cores", "memory_bytes", "platform", "python"]
+MACHINE_KEYS = ["cpu_model", "logical_cores", "usable_cores", "physical_cores", "memory_bytes", "platform", "python", "load_average"]
 CORPUS_KEYS = ["files", "bytes", "coefficients", "input_bits_per_coefficient"]
 TOOL_KEYS = ["name", "description", "version", "available", "unavailable_reason", "summary"]
 SUMMARY_KEYS = [

@@ -211,6 +211,22 @@ def test_failing_tools_are_charged_full_size_and_named(fake_run, name: str, erro
     assert s.compress_mb_s_wall is None and s.savings_accepted is None
 
 
+class BadInspectorCodec(IdentityCodec):
+    name = "bad-inspector"
+
+    def describe(self, packed: bytes) -> dict[str, object]:
+        raise KeyError("no such member")
+
+
+def test_a_broken_describe_keeps_an_exact_file_exact(tmp_path: Path) -> None:
+    from mlzip.bench.worker import round_trip
+
+    (tmp_path / "a.jpg").write_bytes(make_jpeg())
+    result = round_trip(BadInspectorCodec(), str(tmp_path / "a.jpg"), 2)
+    assert result["ok"] and result["compress_wall_s"] >= 0
+    assert result["info"]["mode"].startswith("describe failed: KeyError")
+
+
 def test_two_lanes_and_a_command_line_tool(corpus: Path) -> None:
     files = collect([corpus])
     copy = file_to_file("cp", "cp both ways", ("cp",), ("cp",), ".copy")
@@ -241,7 +257,7 @@ def test_unavailable_tool_is_listed_not_run(fake_run) -> None:  # type: ignore[n
 # --- outputs ---------------------------------------------------------------------------------------
 
 TOP_KEYS = ["schema", "schema_version", "created_utc", "command", "machine", "settings", "definitions", "corpus", "tools", "files", "results"]
-MACHINE_KEYS = ["cpu_model", "logical_cores", "usable_cores", "physical_cores", "memory_bytes", "platform", "python"]
+MACHINE_KEYS = ["cpu_model", "logical_cores", "usable_cores", "physical_cores", "memory_bytes", "platform", "python", "load_average"]
 CORPUS_KEYS = ["files", "bytes", "coefficients", "input_bits_per_coefficient"]
 TOOL_KEYS = ["name", "description", "version", "available", "unavailable_reason", "summary"]
 SUMMARY_KEYS = [

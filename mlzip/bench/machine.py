@@ -42,6 +42,14 @@ def memory_bytes() -> int | None:
         return None
 
 
+def load_average() -> list[float] | None:
+    """1, 5 and 15 minute load: on a shared machine, the context every wall-clock figure needs."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
 def describe_machine() -> dict[str, Any]:
     return {
         "cpu_model": cpu_model(),
@@ -51,4 +59,5 @@ def describe_machine() -> dict[str, Any]:
         "memory_bytes": memory_bytes(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
+        "load_average": load_average(),
     }

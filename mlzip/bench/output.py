@@ -4,7 +4,8 @@ JSON schema, ``schema_version`` 1. Keys are stable: a new key may be added witho
 removing one bumps ``schema_version``; tests/test_bench.py pins every key.
 
 * ``schema`` "mlzip-bench", ``schema_version`` 1, ``created_utc`` ISO 8601, ``command`` argv list.
-* ``machine``: cpu_model, logical_cores, usable_cores, physical_cores, memory_bytes, platform, python.
+* ``machine``: cpu_model, logical_cores, usable_cores, physical_cores, memory_bytes, platform, python,
+  load_average (1/5/15 min, taken when the run ends).
 * ``settings``: dirs, include, limit, repeat, jobs, baseline, timeout_s, tools_requested,
   coefficient_counter ("mlzip.jpeg" | "jpeglib" | null).
 * ``definitions``: one sentence per figure, saying how it was measured.

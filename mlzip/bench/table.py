@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlzip.bench.harness import BenchRun
+from mlzip.bench.machine import load_average, usable_cores
 
 MB = 1_000_000
 FAILURES_SHOWN = 12
@@ -59,7 +60,9 @@ def rows(run: BenchRun) -> list[list[str]]:
 
 
 def title(run: BenchRun) -> str:
-    return f"mlzip bench: {len(run.files)} files, {sum(f.size for f in run.files) / MB:.1f} MB"
+    load = load_average()
+    context = f" ({usable_cores()} cores, load {load[0]:.1f})" if load else ""
+    return f"mlzip bench: {len(run.files)} files, {sum(f.size for f in run.files) / MB:.1f} MB{context}"
 
 
 def unavailable_lines(run: BenchRun) -> list[str]:

@@ -87,10 +87,14 @@ def round_trip(codec: Codec, path: str, repeat: int) -> dict[str, Any]:
         if restored != data:
             result["error"] = f"round trip gave other bytes ({len(restored)} bytes back for {len(data)})"
             return result
-        result["info"] = codec.describe(packed)
-        result["ok"] = True
     except Exception as exc:  # a peer's refusal is a measured outcome, not a crash of the bench
         result["error"] = error_text(exc)
+        return result
+    result["ok"] = True
+    try:
+        result["info"] = codec.describe(packed)
+    except Exception as exc:  # the bytes came back exactly: a broken inspector shows up as a path instead
+        result["info"] = {"mode": f"describe failed: {error_text(exc)}"}
     return result
 
 

@@ -263,22 +263,21 @@ def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray)
     bases, grids, _ = component_bases(frame)
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
     k_end = n_mcu if coding.cut is None else min(coding.cut.good_mcus, n_mcu)
-    no_runs = np.zeros(0, np.int64)
     nonzero = sum(int(np.count_nonzero(flat[bases[c] : bases[c] + grids[c][0] * grids[c][1] * 64])) for c in scan.comps)
     cap = output_bound(k_end * bpm, nonzero, k_end // max(scan.restart, 1) + 1)
 
-    def run(runs: np.ndarray, explicit: bool):
-        return encode_scan(flat, block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss, scan.se, al,
-                           scan.restart, dc_tab, ac_tab, t.ehufco, t.ehufsi, coding.pad, runs, explicit,
+    def run(explicit: bool):
+        runs = coding.runs if explicit and coding.runs is not None else np.zeros(0, np.int64)
+        return encode_scan(flat, block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss,
+                           scan.se, al, scan.restart, dc_tab, ac_tab, t.ehufco, t.ehufsi, coding.pad, runs, explicit,
                            cap, ZIGZAG, ZIGZAG_BYTES)
 
-    out, acc, nb, err, emitted = run(no_runs, False)
-    if coding.runs is not None and coding.runs_standard is not True:
-        same = np.array_equal(emitted, coding.runs)
-        if coding.runs_standard is None:
-            coding.runs_standard = bool(same)
-        if not same:
-            out, acc, nb, err, emitted = run(coding.runs, True)
+    out, acc, nb, err, emitted = run(coding.runs is not None and coding.runs_standard is False)
+    if coding.runs is not None and coding.runs_standard is None:
+        # first encode after parse: do libjpeg's EOB runs give the file's? (then the layout omits them)
+        coding.runs_standard = bool(np.array_equal(emitted, coding.runs))
+        if not coding.runs_standard:
+            out, acc, nb, err, emitted = run(True)
     if err:
         raise CorruptMember("coefficients cannot be coded with this JPEG's Huffman tables")
     if coding.cut is None:

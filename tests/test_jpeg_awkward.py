@@ -41,7 +41,8 @@ def test_wrong_restart_number():
     rst = data.index(b"\xff\xd1", scan_start(RESTARTS))
     data[rst + 1] = 0xD5
     layout = round_trip(bytes(data))
-    assert layout.codings[0].cut is not None
+    assert layout.codings[0].cut is None  # decoding goes on: only the marker byte is recorded
+    assert layout.codings[0].odd_rst == [(1, 0xD5)]
 
 
 def test_missing_restart_marker():

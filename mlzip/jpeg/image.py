@@ -240,10 +240,11 @@ def _kernel_args(frame: Frame, scan: Scan, bases, grids):
 def _decode_scan(arr, start, frame, scan, bases, grids, flat) -> tuple[ScanCoding, int]:
     clean, seg_ends, rst_codes, clean_stop, region_end = unstuff(arr, start)
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
-    cut, good_m, good_seg, good_bit, pad, runs = decode_scan(
+    cut, good_m, good_seg, good_bit, pad, runs, odd_rst = decode_scan(
         clean, seg_ends, rst_codes, flat, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
         al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG, ZIGZAG_BYTES)
-    coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None)
+    coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None,
+                        odd_rst=[(int(j), int(rst_codes[j])) for j in odd_rst])
     if cut or clean_stop != region_end:
         seg_start = int(seg_ends[good_seg - 1]) if good_seg > 0 else 0
         i = seg_start + good_bit // 8
@@ -266,11 +267,17 @@ def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray)
     nonzero = sum(int(np.count_nonzero(flat[bases[c] : bases[c] + grids[c][0] * grids[c][1] * 64])) for c in scan.comps)
     cap = output_bound(k_end * bpm, nonzero, k_end // max(scan.restart, 1) + 1)
 
+    n_intervals = -(-k_end // scan.restart) if scan.restart else 1
+    rst_bytes = 0xD0 + (np.arange(n_intervals, dtype=np.int64) & 7)
+    for j, code in coding.odd_rst:
+        if j < n_intervals:
+            rst_bytes[j] = code
+
     def run(explicit: bool):
         runs = coding.runs if explicit and coding.runs is not None else np.zeros(0, np.int64)
         return encode_scan(flat, block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss,
                            scan.se, al, scan.restart, dc_tab, ac_tab, t.ehufco, t.ehufsi, coding.pad, runs, explicit,
-                           cap, ZIGZAG, ZIGZAG_BYTES)
+                           rst_bytes, cap, ZIGZAG, ZIGZAG_BYTES)
 
     out, acc, nb, err, emitted = run(coding.runs is not None and coding.runs_standard is False)
     if coding.runs is not None and coding.runs_standard is None:

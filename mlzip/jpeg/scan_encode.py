@@ -102,12 +102,13 @@ def _run_ends(eobrun, be, explicit, runs, ne, refine):
 
 @njit(cache=True)
 def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, ss, se, al, restart,
-                dc_tab, ac_tab, ehufco, ehufsi, pad, runs, explicit, cap, zz, zt):
+                dc_tab, ac_tab, ehufco, ehufsi, pad, runs, explicit, rst_bytes, cap, zz, zt):
     """Encode MCUs [0, k_end) of a scan into a buffer of cap bytes (see output_bound).
 
     With finish the scan is finished (EOB run flushed, pad bits); otherwise the bits of the last
     partial byte are left pending for the caller, who appends the rest of a cut scan. With
-    explicit, EOB runs end where `runs` says instead of where libjpeg would end them.
+    explicit, EOB runs end where `runs` says instead of where libjpeg would end them. rst_bytes[j]
+    is the marker byte after restart interval j.
     Returns (bytes, pending_bits_value, pending_bit_count, error, eob_runs_emitted).
     """
     out = np.empty(cap, np.uint8)
@@ -139,7 +140,7 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
             if nb > 0:
                 o, acc, nb = _flush(out, o, (acc << (8 - nb)) | (pad_byte >> nb), 8)
             out[o] = 0xFF
-            out[o + 1] = 0xD0 + ((m // restart - 1) & 7)
+            out[o + 1] = rst_bytes[m // restart - 1]
             o += 2
             preds[:] = 0
         base = m * bpm

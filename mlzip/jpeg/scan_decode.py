@@ -69,7 +69,7 @@ def _value(acc, n, s):
     return v, n - s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _refine_one(buf, end, pos, acc, n, coefs, idx, p1):
     """Correction bit for a coefficient that is already non-zero."""
     b, pos, acc, n = _bits(buf, end, pos, acc, n, 1)

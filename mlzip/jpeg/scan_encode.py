@@ -67,7 +67,7 @@ def _put_sym(out, o, acc, nb, t, sym, ehufco, ehufsi):
     return o, acc, nb, 0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _put_bits(out, o, acc, nb, bits, start, count):
     for j in range(count):
         o, acc, nb = _put(out, o, acc, nb, np.int64(bits[start + j]), 1)
@@ -80,7 +80,7 @@ def _nbits(v):
     return 64 - clz(v)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _flush_run(out, o, acc, nb, eobrun, cbuf, be, t, ehufco, ehufsi, emitted, ne):
     """EOB run symbol, its extra bits, then the be correction bits its blocks buffered."""
     r = _nbits(eobrun) - 1
@@ -92,7 +92,7 @@ def _flush_run(out, o, acc, nb, eobrun, cbuf, be, t, ehufco, ehufsi, emitted, ne
     return o, acc, nb, err, ne + 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _run_ends(eobrun, be, explicit, runs, ne, refine):
     """Whether the EOB run that just grew must be emitted now."""
     if explicit and ne < runs.shape[0]:

@@ -188,6 +188,8 @@ def _structure_from_parts(header: bytes, layout: bytes) -> _Structure:
             raise CorruptMember("JPEG layout segment does not end with a scan header")
         scans.append(scan)
     assert st.frame is not None
+    if st.frame.height == 0:  # a single-scan file keeps its DNL in the suffix
+        _find_dnl(lay.suffix, 0, st)
     return _Structure(st.frame, scans, header, lay, _qtables(st.frame, st))
 
 
@@ -205,9 +207,11 @@ def _parse(data: bytes) -> JpegImage:
     assert frame is not None and scan is not None
     header_end = soi + end
     layout = Layout(prefix=data[:soi])
+    arr = np.frombuffer(data, np.uint8)
+    if frame.height == 0:  # the DNL segment right after the first scan gives the height
+        _find_dnl(data, int(unstuff(arr, header_end)[4]), st)
     bases, grids, total = component_bases(frame)
     flat = np.zeros(total, np.int16)
-    arr = np.frombuffer(data, np.uint8)
     scans: list[Scan] = []
     pos = header_end
     while True:
@@ -226,6 +230,17 @@ def _parse(data: bytes) -> JpegImage:
         st, pos, scan = trial, end, nxt
     structure = _Structure(frame, scans, data[soi:header_end], layout, _qtables(frame, st))
     return JpegImage(structure, flat)
+
+
+def _find_dnl(data: bytes, pos: int, st: State) -> None:
+    """Read the segments after the first scan (on a fork of the state) until the DNL sets the height."""
+    assert st.frame is not None
+    try:
+        walk(data, pos, st.fork())
+    except UnsupportedJpeg:
+        pass
+    if st.frame.height == 0:
+        raise UnsupportedJpeg("height defined by a DNL segment that is missing")
 
 
 def _kernel_args(frame: Frame, scan: Scan, bases, grids):

@@ -98,8 +98,9 @@ class JpegImage:
         s = self._s
         flat = self._coefficients()
         parts = [s.layout.prefix, s.header]
+        orders: dict = {}
         for i, scan in enumerate(s.scans):
-            parts.append(_encode_scan(s.frame, scan, s.layout.codings[i], flat))
+            parts.append(_encode_scan(s.frame, scan, s.layout.codings[i], flat, orders))
             parts.append(s.layout.betweens[i] if i < len(s.layout.betweens) else s.layout.suffix)
         return b"".join(parts)
 
@@ -125,9 +126,10 @@ def parse(data: bytes) -> JpegImage:
 def to_parts(img: JpegImage) -> tuple[bytes, bytes]:
     s = img._s
     flat = img._coefficients()
+    orders: dict = {}
     for scan, coding in zip(s.scans, s.layout.codings):
         if coding.runs is not None and coding.runs_standard is None:
-            _encode_scan(s.frame, scan, coding, flat)  # decides runs_standard
+            _encode_scan(s.frame, scan, coding, flat, orders)  # decides runs_standard
     return s.header, s.layout.to_bytes()
 
 
@@ -213,10 +215,11 @@ def _parse(data: bytes) -> JpegImage:
     bases, grids, total = component_bases(frame)
     flat = np.zeros(total, np.int16)
     scans: list[Scan] = []
+    orders: dict = {}  # block orders by scan components, computed once per file
     pos = header_end
     while True:
         scans.append(scan)
-        coding, pos = _decode_scan(arr, pos, frame, scan, bases, grids, flat)
+        coding, pos = _decode_scan(arr, pos, frame, scan, bases, grids, flat, orders)
         layout.codings.append(coding)
         trial = st.fork()
         try:
@@ -243,8 +246,11 @@ def _find_dnl(data: bytes, pos: int, st: State) -> None:
         raise UnsupportedJpeg("height defined by a DNL segment that is missing")
 
 
-def _kernel_args(frame: Frame, scan: Scan, bases, grids):
-    block_off, block_slot, bpm, n_mcu = scan_order(frame, scan, bases, grids)
+def _kernel_args(frame: Frame, scan: Scan, bases, grids, orders: dict):
+    key = tuple(scan.comps)  # progressive scans of one component share its block order
+    if key not in orders:
+        orders[key] = scan_order(frame, scan, bases, grids)
+    block_off, block_slot, bpm, n_mcu = orders[key]
     tables = pack_tables(scan.tables)
     dc_tab = np.array(scan.td + [0] * (4 - len(scan.td)), np.int64)
     ac_tab = np.array([4 + t for t in scan.ta] + [4] * (4 - len(scan.ta)), np.int64)
@@ -252,9 +258,9 @@ def _kernel_args(frame: Frame, scan: Scan, bases, grids):
     return block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, tables
 
 
-def _decode_scan(arr, start, frame, scan, bases, grids, flat) -> tuple[ScanCoding, int]:
+def _decode_scan(arr, start, frame, scan, bases, grids, flat, orders: dict) -> tuple[ScanCoding, int]:
     clean, seg_ends, rst_codes, clean_stop, region_end = unstuff(arr, start)
-    block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
+    block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids, orders)
     cut, good_m, good_seg, good_bit, pad, runs, odd_rst = decode_scan(
         clean, seg_ends, rst_codes, flat, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
         al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG, ZIGZAG_BYTES)
@@ -275,9 +281,9 @@ def _decode_scan(arr, start, frame, scan, bases, grids, flat) -> tuple[ScanCodin
     return coding, int(region_end)
 
 
-def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray) -> bytes:
+def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray, orders: dict) -> bytes:
     bases, grids, _ = component_bases(frame)
-    block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
+    block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids, orders)
     k_end = n_mcu if coding.cut is None else min(coding.cut.good_mcus, n_mcu)
     nonzero = sum(int(np.count_nonzero(flat[bases[c] : bases[c] + grids[c][0] * grids[c][1] * 64])) for c in scan.comps)
     cap = output_bound(k_end * bpm, nonzero, k_end // max(scan.restart, 1) + 1)

@@ -41,7 +41,8 @@ def test_wrong_restart_number():
     rst = data.index(b"\xff\xd1", scan_start(RESTARTS))
     data[rst + 1] = 0xD5
     layout = round_trip(bytes(data))
-    assert layout.codings[0].cut is not None
+    assert layout.codings[0].cut is None  # decoding goes on: only the marker byte is recorded
+    assert layout.codings[0].odd_rst == [(1, 0xD5)]
 
 
 def test_missing_restart_marker():
@@ -111,7 +112,28 @@ def test_repeated_huffman_symbol():
     round_trip(bytes(data))
 
 
-def test_dnl_height_refused():
+def with_dnl(data: bytes) -> bytes:
+    """The same JPEG with height 0 in its frame header and a DNL segment after the first scan."""
+    sof = next(data.index(m) for m in (b"\xff\xc0", b"\xff\xc2") if m in data)
+    height = data[sof + 5 : sof + 7]
+    start = scan_start(data)
+    end = next(i for i in range(start, len(data) - 1) if data[i] == 0xFF and data[i + 1] not in (0, *range(0xD0, 0xD8)))
+    return data[: sof + 5] + b"\0\0" + data[sof + 7 : end] + b"\xff\xdc\x00\x04" + height + data[end:]
+
+
+@pytest.mark.parametrize("original", [RESTARTS, PROGRESSIVE], ids=["baseline", "progressive"])
+def test_height_from_dnl(original):
+    data = with_dnl(original)
+    round_trip(data)
+    img, ref = parse(data), parse(original)
+    assert img.height == ref.height
+    for a, b in zip(img.components, ref.components):
+        assert np.array_equal(a.coefs, b.coefs)
+    header, layout = to_parts(img)
+    assert describe(header, layout).height == ref.height
+
+
+def test_missing_dnl_refused():
     data = bytearray(RESTARTS)
     sof = data.index(b"\xff\xc0")
     data[sof + 5 : sof + 7] = b"\x00\x00"

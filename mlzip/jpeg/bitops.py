@@ -46,7 +46,7 @@ def zigzag_byte_tables(zigzag: np.ndarray) -> np.ndarray:
 ZIGZAG_BYTES = zigzag_byte_tables(ZIGZAG)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def nonzero_zigzag(words, woff, zt):
     """Bit k set where the k-th coefficient (zigzag order) of the block at words[woff:woff+16] is non-zero.
 
@@ -67,7 +67,7 @@ def nonzero_zigzag(words, woff, zt):
     return mask
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def band_mask(ss, se):
     """Bits ss..se set."""
     high = np.int64(-1) if se == 63 else (np.int64(1) << (se + 1)) - 1

@@ -98,8 +98,9 @@ class JpegImage:
         s = self._s
         flat = self._coefficients()
         parts = [s.layout.prefix, s.header]
+        orders: dict = {}
         for i, scan in enumerate(s.scans):
-            parts.append(_encode_scan(s.frame, scan, s.layout.codings[i], flat))
+            parts.append(_encode_scan(s.frame, scan, s.layout.codings[i], flat, orders))
             parts.append(s.layout.betweens[i] if i < len(s.layout.betweens) else s.layout.suffix)
         return b"".join(parts)
 
@@ -125,9 +126,10 @@ def parse(data: bytes) -> JpegImage:
 def to_parts(img: JpegImage) -> tuple[bytes, bytes]:
     s = img._s
     flat = img._coefficients()
+    orders: dict = {}
     for scan, coding in zip(s.scans, s.layout.codings):
         if coding.runs is not None and coding.runs_standard is None:
-            _encode_scan(s.frame, scan, coding, flat)  # decides runs_standard
+            _encode_scan(s.frame, scan, coding, flat, orders)  # decides runs_standard
     return s.header, s.layout.to_bytes()
 
 
@@ -188,6 +190,8 @@ def _structure_from_parts(header: bytes, layout: bytes) -> _Structure:
             raise CorruptMember("JPEG layout segment does not end with a scan header")
         scans.append(scan)
     assert st.frame is not None
+    if st.frame.height == 0:  # a single-scan file keeps its DNL in the suffix
+        _find_dnl(lay.suffix, 0, st)
     return _Structure(st.frame, scans, header, lay, _qtables(st.frame, st))
 
 
@@ -205,14 +209,17 @@ def _parse(data: bytes) -> JpegImage:
     assert frame is not None and scan is not None
     header_end = soi + end
     layout = Layout(prefix=data[:soi])
+    arr = np.frombuffer(data, np.uint8)
+    if frame.height == 0:  # the DNL segment right after the first scan gives the height
+        _find_dnl(data, int(unstuff(arr, header_end)[4]), st)
     bases, grids, total = component_bases(frame)
     flat = np.zeros(total, np.int16)
-    arr = np.frombuffer(data, np.uint8)
     scans: list[Scan] = []
+    orders: dict = {}  # block orders by scan components, computed once per file
     pos = header_end
     while True:
         scans.append(scan)
-        coding, pos = _decode_scan(arr, pos, frame, scan, bases, grids, flat)
+        coding, pos = _decode_scan(arr, pos, frame, scan, bases, grids, flat, orders)
         layout.codings.append(coding)
         trial = st.fork()
         try:
@@ -228,8 +235,22 @@ def _parse(data: bytes) -> JpegImage:
     return JpegImage(structure, flat)
 
 
-def _kernel_args(frame: Frame, scan: Scan, bases, grids):
-    block_off, block_slot, bpm, n_mcu = scan_order(frame, scan, bases, grids)
+def _find_dnl(data: bytes, pos: int, st: State) -> None:
+    """Read the segments after the first scan (on a fork of the state) until the DNL sets the height."""
+    assert st.frame is not None
+    try:
+        walk(data, pos, st.fork())
+    except UnsupportedJpeg:
+        pass
+    if st.frame.height == 0:
+        raise UnsupportedJpeg("height defined by a DNL segment that is missing")
+
+
+def _kernel_args(frame: Frame, scan: Scan, bases, grids, orders: dict):
+    key = tuple(scan.comps)  # progressive scans of one component share its block order
+    if key not in orders:
+        orders[key] = scan_order(frame, scan, bases, grids)
+    block_off, block_slot, bpm, n_mcu = orders[key]
     tables = pack_tables(scan.tables)
     dc_tab = np.array(scan.td + [0] * (4 - len(scan.td)), np.int64)
     ac_tab = np.array([4 + t for t in scan.ta] + [4] * (4 - len(scan.ta)), np.int64)
@@ -237,13 +258,14 @@ def _kernel_args(frame: Frame, scan: Scan, bases, grids):
     return block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, tables
 
 
-def _decode_scan(arr, start, frame, scan, bases, grids, flat) -> tuple[ScanCoding, int]:
+def _decode_scan(arr, start, frame, scan, bases, grids, flat, orders: dict) -> tuple[ScanCoding, int]:
     clean, seg_ends, rst_codes, clean_stop, region_end = unstuff(arr, start)
-    block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
-    cut, good_m, good_seg, good_bit, pad, runs = decode_scan(
+    block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids, orders)
+    cut, good_m, good_seg, good_bit, pad, runs, odd_rst = decode_scan(
         clean, seg_ends, rst_codes, flat, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
         al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG, ZIGZAG_BYTES)
-    coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None)
+    coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None,
+                        odd_rst=[(int(j), int(rst_codes[j])) for j in odd_rst])
     if cut or clean_stop != region_end:
         seg_start = int(seg_ends[good_seg - 1]) if good_seg > 0 else 0
         i = seg_start + good_bit // 8
@@ -259,26 +281,31 @@ def _decode_scan(arr, start, frame, scan, bases, grids, flat) -> tuple[ScanCodin
     return coding, int(region_end)
 
 
-def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray) -> bytes:
+def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray, orders: dict) -> bytes:
     bases, grids, _ = component_bases(frame)
-    block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids)
+    block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids, orders)
     k_end = n_mcu if coding.cut is None else min(coding.cut.good_mcus, n_mcu)
-    no_runs = np.zeros(0, np.int64)
     nonzero = sum(int(np.count_nonzero(flat[bases[c] : bases[c] + grids[c][0] * grids[c][1] * 64])) for c in scan.comps)
     cap = output_bound(k_end * bpm, nonzero, k_end // max(scan.restart, 1) + 1)
 
-    def run(runs: np.ndarray, explicit: bool):
-        return encode_scan(flat, block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss, scan.se, al,
-                           scan.restart, dc_tab, ac_tab, t.ehufco, t.ehufsi, coding.pad, runs, explicit,
-                           cap, ZIGZAG, ZIGZAG_BYTES)
+    n_intervals = -(-k_end // scan.restart) if scan.restart else 1
+    rst_bytes = 0xD0 + (np.arange(n_intervals, dtype=np.int64) & 7)
+    for j, code in coding.odd_rst:
+        if j < n_intervals:
+            rst_bytes[j] = code
 
-    out, acc, nb, err, emitted = run(no_runs, False)
-    if coding.runs is not None and coding.runs_standard is not True:
-        same = np.array_equal(emitted, coding.runs)
-        if coding.runs_standard is None:
-            coding.runs_standard = bool(same)
-        if not same:
-            out, acc, nb, err, emitted = run(coding.runs, True)
+    def run(explicit: bool):
+        runs = coding.runs if explicit and coding.runs is not None else np.zeros(0, np.int64)
+        return encode_scan(flat, block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss,
+                           scan.se, al, scan.restart, dc_tab, ac_tab, t.ehufco, t.ehufsi, coding.pad, runs, explicit,
+                           rst_bytes, cap, ZIGZAG, ZIGZAG_BYTES)
+
+    out, acc, nb, err, emitted = run(coding.runs is not None and coding.runs_standard is False)
+    if coding.runs is not None and coding.runs_standard is None:
+        # first encode after parse: do libjpeg's EOB runs give the file's? (then the layout omits them)
+        coding.runs_standard = bool(np.array_equal(emitted, coding.runs))
+        if not coding.runs_standard:
+            out, acc, nb, err, emitted = run(True)
     if err:
         raise CorruptMember("coefficients cannot be coded with this JPEG's Huffman tables")
     if coding.cut is None:

@@ -3,6 +3,7 @@
 Binary form (all integers are LEB128 varints, "blob" = varint length + bytes):
   version(1) | prefix blob | n_between | n_between x between blob | suffix |
   per scan: flags [cut: good_mcus, tail_nbits, tail_value, raw blob] [runs: count, lengths...]
+            [odd restart markers: count, (interval, marker byte)...]
 suffix is 0 for b"\\xff\\xd9", 1 for nothing, 2 + blob otherwise. An ordinary file's layout is
 6 bytes.
 """
@@ -16,7 +17,7 @@ import numpy as np
 from mlzip.errors import CorruptMember
 
 LAYOUT_VERSION = 1
-FLAG_PAD_ZERO, FLAG_CUT, FLAG_RUNS = 1, 2, 4
+FLAG_PAD_ZERO, FLAG_CUT, FLAG_RUNS, FLAG_RST = 1, 2, 4, 8
 EOI_BYTES = b"\xff\xd9"
 
 
@@ -36,6 +37,7 @@ class ScanCoding:
     cut: Cut | None = None
     runs: np.ndarray | None = None  # EOB run lengths as the file has them (AC progressive scans)
     runs_standard: bool | None = None  # whether libjpeg's rule gives the same runs (None: unknown)
+    odd_rst: list[tuple[int, int]] = field(default_factory=list)  # (interval, marker byte) if not RSTn
 
 
 @dataclass
@@ -61,7 +63,7 @@ class Layout:
         for c in self.codings:
             explicit = c.runs is not None and not c.runs_standard
             flags = (FLAG_PAD_ZERO if c.pad == 0 else 0) | (FLAG_CUT if c.cut else 0)
-            _varint(out, flags | (FLAG_RUNS if explicit else 0))
+            _varint(out, flags | (FLAG_RUNS if explicit else 0) | (FLAG_RST if c.odd_rst else 0))
             if c.cut:
                 _varint(out, c.cut.good_mcus)
                 out += bytes([c.cut.tail_nbits, c.cut.tail_value])
@@ -71,6 +73,11 @@ class Layout:
                 _varint(out, len(c.runs))
                 for r in c.runs.tolist():
                     _varint(out, r)
+            if c.odd_rst:
+                _varint(out, len(c.odd_rst))
+                for j, code in c.odd_rst:
+                    _varint(out, j)
+                    out.append(code)
         return bytes(out)
 
     @staticmethod
@@ -86,7 +93,7 @@ class Layout:
         lay.suffix = EOI_BYTES if tag == 0 else b"" if tag == 1 else r.blob()
         for _ in range(len(lay.betweens) + 1):
             flags = r.varint()
-            if flags > 7:
+            if flags > 15:
                 raise CorruptMember("bad JPEG layout")
             c = ScanCoding(pad=0 if flags & FLAG_PAD_ZERO else 1)
             if flags & FLAG_CUT:
@@ -103,6 +110,10 @@ class Layout:
                 c.runs_standard = False
             else:
                 c.runs_standard = True
+            if flags & FLAG_RST:
+                c.odd_rst = [(r.varint(), r.byte()) for _ in range(r.count())]
+                if any(not 0xD0 <= code <= 0xD7 for _, code in c.odd_rst):
+                    raise CorruptMember("bad JPEG layout")
             lay.codings.append(c)
         if r.p != len(data):
             raise CorruptMember("bytes after the JPEG layout")

@@ -69,7 +69,7 @@ def _value(acc, n, s):
     return v, n - s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _refine_one(buf, end, pos, acc, n, coefs, idx, p1):
     """Correction bit for a coefficient that is already non-zero."""
     b, pos, acc, n = _bits(buf, end, pos, acc, n, 1)
@@ -107,17 +107,20 @@ def reset_blocks(coefs, block_off, bpm, m_from, m_to, kind, ss, se, al, zz):
 @njit(cache=True)
 def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n_mcu,
                 kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz, zt):
-    """Decode one scan. Returns (cut, good_mcus, cut_seg, cut_bit, pad, eob_runs).
+    """Decode one scan. Returns (cut, good_mcus, cut_seg, cut_bit, pad, eob_runs, odd_rst).
 
     cut is False when every MCU decoded and every interval ended exactly as a standard encoder
     ends it; otherwise the scan is kept up to good_mcus MCUs, which end at bit cut_bit of
     restart interval cut_seg, and coefficients past that point are reset.
-    pad is the value (0 or 1) of the pad bits, eob_runs the EOB run lengths in coding order.
+    pad is the value (0 or 1) of the pad bits, eob_runs the EOB run lengths in coding order,
+    odd_rst the intervals followed by a restart marker with an unexpected number.
     """
     n_segs = seg_ends.shape[0]
     words = coefs.view(np.int64)  # four coefficients per word, for nonzero_zigzag
     nint = restart if restart > 0 else n_mcu
     runs = np.empty(n_mcu + 1 if kind >= AC_FIRST else 1, np.int64)
+    odd_rst = np.empty(n_segs, np.int64)
+    n_odd = 0
     nruns = 0
     preds = np.zeros(4, np.int64)
     p1 = np.int64(1) << al
@@ -358,9 +361,13 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                 fail = True
                 break
             pad = v
-        if m < n_mcu and (seg + 1 >= n_segs or rst_codes[seg] != 0xD0 + (seg & 7)):
-            fail = True
-            break
+        if m < n_mcu:
+            if seg + 1 >= n_segs:
+                fail = True
+                break
+            if rst_codes[seg] != 0xD0 + (seg & 7):  # a restart marker with the wrong number
+                odd_rst[n_odd] = seg
+                n_odd += 1
         seg += 1
     if not fail and seg != n_segs:
         fail = True  # restart markers or bytes after the last interval
@@ -368,4 +375,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
         reset_blocks(coefs, block_off, bpm, good_m, min(m + 1, n_mcu), kind, ss, se, al, zz)
     if pad < 0:
         pad = 1
-    return fail, good_m, good_seg, good_bit, pad, runs[:nruns].copy()
+    if fail:  # restart markers after the cut are raw bytes
+        while n_odd > 0 and odd_rst[n_odd - 1] >= good_seg:
+            n_odd -= 1
+    return fail, good_m, good_seg, good_bit, pad, runs[:nruns].copy(), odd_rst[:n_odd].copy()

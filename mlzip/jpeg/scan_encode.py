@@ -67,7 +67,7 @@ def _put_sym(out, o, acc, nb, t, sym, ehufco, ehufsi):
     return o, acc, nb, 0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _put_bits(out, o, acc, nb, bits, start, count):
     for j in range(count):
         o, acc, nb = _put(out, o, acc, nb, np.int64(bits[start + j]), 1)
@@ -80,7 +80,7 @@ def _nbits(v):
     return 64 - clz(v)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _flush_run(out, o, acc, nb, eobrun, cbuf, be, t, ehufco, ehufsi, emitted, ne):
     """EOB run symbol, its extra bits, then the be correction bits its blocks buffered."""
     r = _nbits(eobrun) - 1
@@ -92,7 +92,7 @@ def _flush_run(out, o, acc, nb, eobrun, cbuf, be, t, ehufco, ehufsi, emitted, ne
     return o, acc, nb, err, ne + 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _run_ends(eobrun, be, explicit, runs, ne, refine):
     """Whether the EOB run that just grew must be emitted now."""
     if explicit and ne < runs.shape[0]:
@@ -102,12 +102,13 @@ def _run_ends(eobrun, be, explicit, runs, ne, refine):
 
 @njit(cache=True)
 def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, ss, se, al, restart,
-                dc_tab, ac_tab, ehufco, ehufsi, pad, runs, explicit, cap, zz, zt):
+                dc_tab, ac_tab, ehufco, ehufsi, pad, runs, explicit, rst_bytes, cap, zz, zt):
     """Encode MCUs [0, k_end) of a scan into a buffer of cap bytes (see output_bound).
 
     With finish the scan is finished (EOB run flushed, pad bits); otherwise the bits of the last
     partial byte are left pending for the caller, who appends the rest of a cut scan. With
-    explicit, EOB runs end where `runs` says instead of where libjpeg would end them.
+    explicit, EOB runs end where `runs` says instead of where libjpeg would end them. rst_bytes[j]
+    is the marker byte after restart interval j.
     Returns (bytes, pending_bits_value, pending_bit_count, error, eob_runs_emitted).
     """
     out = np.empty(cap, np.uint8)
@@ -139,7 +140,7 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
             if nb > 0:
                 o, acc, nb = _flush(out, o, (acc << (8 - nb)) | (pad_byte >> nb), 8)
             out[o] = 0xFF
-            out[o + 1] = 0xD0 + ((m // restart - 1) & 7)
+            out[o + 1] = rst_bytes[m // restart - 1]
             o += 2
             preds[:] = 0
         base = m * bpm

@@ -179,8 +179,11 @@ def walk(buf: bytes, p: int, st: State, *, at_start: bool = False) -> tuple[str,
                 raise UnsupportedJpeg("bad DRI segment")
             st.restart = _u16(body, 0)
         elif code == DNL:
-            if st.frame is None or st.n_scans == 0:
+            if st.frame is None or st.n_scans == 0 or len(body) != 2:
                 raise UnsupportedJpeg("DNL before the first scan")
+            if st.frame.height == 0:  # the frame's height was left for this segment to define
+                _check_size(st.frame.width, _u16(body, 0))
+                st.frame.height = _u16(body, 0)
         elif code == SOS:
             return "sos", p, _read_scan(body, st)
         # APPn, COM, JPGn and other segments with a length: kept as raw bytes only
@@ -194,14 +197,10 @@ def _read_frame(code: int, body: bytes, st: State) -> None:
     precision, height, width, nc = body[0], _u16(body, 1), _u16(body, 3), body[5]
     if precision != 8:
         raise UnsupportedJpeg(f"{precision}-bit JPEG")
-    if height == 0:
-        raise UnsupportedJpeg("height defined by DNL (height 0 in frame header)")
-    if width == 0:
-        raise UnsupportedJpeg("zero width")
     if not 1 <= nc <= 4 or len(body) != 6 + 3 * nc:
         raise UnsupportedJpeg(f"frame with {nc} components")
-    if max(width, height) > limits.MAX_JPEG_DIMENSION or width * height > limits.MAX_JPEG_PIXELS:
-        raise UnsupportedJpeg(f"image of {width}x{height} pixels is past the size limit")
+    if height:  # 0: a DNL segment after the first scan defines it
+        _check_size(width, height)
     comps = []
     for i in range(nc):
         cid, hv, tq = body[6 + 3 * i], body[7 + 3 * i], body[8 + 3 * i]
@@ -214,6 +213,13 @@ def _read_frame(code: int, body: bytes, st: State) -> None:
     st.frame = Frame(code, precision, height, width, comps)
     if st.frame.progressive:
         st.coef_bits = np.full((nc, 64), -1, np.int64)
+
+
+def _check_size(width: int, height: int) -> None:
+    if width == 0 or height == 0:
+        raise UnsupportedJpeg("zero width or height")
+    if max(width, height) > limits.MAX_JPEG_DIMENSION or width * height > limits.MAX_JPEG_PIXELS:
+        raise UnsupportedJpeg(f"image of {width}x{height} pixels is past the size limit")
 
 
 def _read_dht(body: bytes, st: State) -> None:

@@ -74,8 +74,12 @@ class PackedTables:
 
 
 def pack_tables(tables: dict[int, HuffTable]) -> PackedTables:
-    empty = _pack_one(None)
-    per_slot = [_pack_one(tables.get(slot)) if slot in tables else empty for slot in range(N_SLOTS)]
+    return _pack_all(tuple(tables.get(slot) for slot in range(N_SLOTS)))
+
+
+@lru_cache(maxsize=64)
+def _pack_all(per_slot_tables: tuple[HuffTable | None, ...]) -> PackedTables:
+    per_slot = [_pack_one(t) for t in per_slot_tables]
     return PackedTables(*(np.stack([p[i] for p in per_slot]) for i in range(7)))
 
 

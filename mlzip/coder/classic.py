@@ -34,7 +34,7 @@ O_EXP7 = O_NZ + 10 * N_GUIDE * 64
 O_SIGN7 = O_EXP7 + 10 * 49 * N_MAG * EXP_SLOTS
 O_MANT7 = O_SIGN7 + 49 * 9
 O_EXPE = O_MANT7 + 49 * MANT_SIZE
-O_SIGNE = O_EXPE + N_EDGE * N_MAG * 3 * 4 * EXP_SLOTS
+O_SIGNE = O_EXPE + N_EDGE * N_MAG * 3 * 4 * 3 * EXP_SLOTS
 O_MANTE = O_SIGNE + N_EDGE * 3 * N_MAG
 O_EXPDC = O_MANTE + N_EDGE * MANT_SIZE
 O_SIGNDC = O_EXPDC + (N_MAG + 1) * EXP_SLOTS
@@ -281,7 +281,13 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 else:
                     pb = min(bit_length(abs(pred)), N_MAG - 1)
                 ps = 0 if pred < 0 else (1 if pred == 0 else 2)
-                ectx = (set_base + O_EXPE + ((pb * 3 + min(line, 2)) * 4 + nzb) * EXP_SLOTS * N_EDGE
+                nmag = 0
+                if has_a:
+                    nmag += abs(np.int64(blk_a[k]))
+                if has_l:
+                    nmag += abs(np.int64(blk_l[k]))
+                nmb = min(bit_length(nmag), 2)
+                ectx = (set_base + O_EXPE + (((pb * 3 + min(line, 2)) * 4 + nzb) * 3 + nmb) * EXP_SLOTS * N_EDGE
                         + e)
                 val = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, N_EDGE,
                                set_base + O_SIGNE + (e * 3 + ps) * N_MAG + pb,

@@ -35,7 +35,7 @@ O_SIGN7 = O_EXP7 + 10 * 49 * N_MAG * EXP_SLOTS
 O_MANT7 = O_SIGN7 + 49 * 9
 O_EXPE = O_MANT7 + 49 * MANT_SIZE
 O_SIGNE = O_EXPE + N_EDGE * N_MAG * 3 * 4 * 3 * EXP_SLOTS
-O_MANTE = O_SIGNE + N_EDGE * 3 * N_MAG
+O_MANTE = O_SIGNE + N_EDGE * 3 * N_MAG * 3
 O_EXPDC = O_MANTE + N_EDGE * MANT_SIZE
 O_SIGNDC = O_EXPDC + (N_MAG + 1) * EXP_SLOTS
 O_MANTDC = O_SIGNDC + N_MAG + 1
@@ -287,10 +287,15 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 if has_l:
                     nmag += abs(np.int64(blk_l[k]))
                 nmb = min(bit_length(nmag), 2)
+                nsg = 0
+                if e < 7 and has_l:
+                    nsg = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
+                elif e >= 7 and has_a:
+                    nsg = 1 if blk_a[k] > 0 else (2 if blk_a[k] < 0 else 0)
                 ectx = (set_base + O_EXPE + (((pb * 3 + min(line, 2)) * 4 + nzb) * 3 + nmb) * EXP_SLOTS * N_EDGE
                         + e)
                 val = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, N_EDGE,
-                               set_base + O_SIGNE + (e * 3 + ps) * N_MAG + pb,
+                               set_base + O_SIGNE + ((e * 3 + ps) * N_MAG + pb) * 3 + nsg,
                                set_base + O_MANTE + e * MANT_SIZE, 16)
                 if decoding:
                     blk[k] = clamp16(val)

@@ -18,7 +18,7 @@ Every value is coded as exponent (unary), sign and mantissa bits (``code_int``).
 import numpy as np
 from numba import njit
 
-from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, unowned
+from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, code_raw, unowned
 from mlzip.coder.tables import (GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET, NZ_COARSE_BUCKET,
                                 NZ_LEFT_BUCKET, ZIGZAG_7X7)
 
@@ -26,6 +26,7 @@ N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)
 EXP_SLOTS = 18  # unary exponent decisions per context, caps 16 (coefficients) and 17 (residuals)
 MANT_SIZE = EXP_SLOTS * 17  # mantissa contexts per position: [exponent][bit]
 N_EDGE = 14
+MODELLED_MANTISSA_BITS = 4  # the top mantissa bits get contexts, the rest are coded raw
 
 # context layout of one context set (luma, chroma); offsets in one flat array
 O_NZ = 0
@@ -88,8 +89,13 @@ def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_c
     neg = code_bit(rc, buf, model, recip, sign_ctx, 1 if value < 0 else 0)
     m = 1
     base = mant_ctx + n * 17
-    for b in range(n - 2, -1, -1):
+    raw = max(n - 1 - MODELLED_MANTISSA_BITS, 0)  # low bits are nearly uniform: coded raw
+    for b in range(n - 2, raw - 1, -1):
         m = (m << 1) | code_bit(rc, buf, model, recip, base + b, (mag >> b) & 1)
+    while raw > 0:
+        k = min(raw, 8)
+        raw -= k
+        m = (m << k) | code_raw(rc, buf, k, (mag >> raw) & ((1 << k) - 1))
     return -m if neg else m
 
 

@@ -181,7 +181,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     if blk[ZIGZAG_7X7[j]] != 0:
                         nz7 += 1
             if has_a and has_l:
-                navg = (nz[by - 1, bx] + nz[by, bx - 1] + 1) >> 1
+                nar = nz[by - 1, bx + 1] if bx + 1 < nbx else nz[by - 1, bx]
+                navg = (3 * nz[by - 1, bx] + 3 * nz[by, bx - 1] + nz[by - 1, bx - 1] + nar + 4) >> 3
             elif has_a:
                 navg = nz[by - 1, bx]
             elif has_l:

@@ -231,3 +231,39 @@ def test_same_bytes_with_one_and_two_threads():
                                                           "PYTHONPATH": "."}).stdout
                for n in (1, 2)]
     assert digests[0] == digests[1] and len(digests[0].strip()) == 64
+
+
+def test_blob_without_prior_round_trips(monkeypatch):
+    from mlzip.coder import api
+
+    coefs = _planes([(5, 6)] * 3, FILLS["random_small"])
+    with_prior = encode_coefficients(coefs, _q(3, 4), SAMPLING["444"])
+    monkeypatch.setattr(api, "USE_PRIOR", False)
+    flat = _round_trip(coefs, _q(3, 4), SAMPLING["444"])
+    assert flat[0] & api.FLAG_PRIOR == 0 and with_prior[0] & api.FLAG_PRIOR
+    assert flat != with_prior
+
+
+def test_prior_pack_round_trip():
+    from mlzip.coder import prior, rangecoder
+
+    model = rangecoder.new_contexts(1000)
+    model[::7] = (40000 << 8) | 200
+    back = prior.unpack(prior.pack(model), 1000)
+    assert np.array_equal(back[1::7], model[1::7])  # untouched contexts stay at 1/2, count 0
+    assert np.all((back[::7] >> 8) >> 8 == 40000 >> 8) and np.all(back[::7] & 0xFF == prior.PRIOR_COUNT)
+
+
+def test_damaged_prior_file_is_a_model_error(monkeypatch, tmp_path):
+    from mlzip.coder import prior
+    from mlzip.errors import ModelError
+
+    bad = tmp_path / "prior.bin"
+    bad.write_bytes(prior.PRIOR_FILE.read_bytes()[:-1] + b"\0")
+    monkeypatch.setattr(prior, "PRIOR_FILE", bad)
+    prior._load.cache_clear()
+    try:
+        with pytest.raises(ModelError):
+            encode_coefficients(_planes([(1, 1)], FILLS["zeros"]), _q(1), [(1, 1)])
+    finally:
+        prior._load.cache_clear()

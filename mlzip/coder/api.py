@@ -12,14 +12,17 @@ import zlib
 
 import numpy as np
 
-from mlzip.coder import classic, rangecoder
+from mlzip.coder import classic, prior, rangecoder
 from mlzip.errors import CorruptMember, LimitExceeded
 from mlzip.limits import MAX_JPEG_PIXELS
 
 FORMAT_VERSION = 1
 FLAG_HINTS = 1
+FLAG_PRIOR = 2  # contexts start from the trained prior (mlzip.coder.prior) instead of p = 1/2
+KNOWN_FLAGS = FLAG_HINTS | FLAG_PRIOR
 ADAPT_LIMIT = 127
-LUMA_GUIDE = True  # observations after which a context forgets at a fixed rate
+LUMA_GUIDE = True
+USE_PRIOR = True  # observations after which a context forgets at a fixed rate
 # block grids past this (per component) are refused: the JPEG layer rejects such images earlier
 MAX_BLOCKS = 4 * (MAX_JPEG_PIXELS // 64)
 
@@ -64,8 +67,10 @@ def _prepare_hints(hints, shapes) -> list[np.ndarray]:
     return out
 
 
-def _code_all(planes, qts, hints, use_hints, rc, buf):
-    model = rangecoder.new_contexts(2 * classic.CONTEXTS_PER_SET)
+N_CONTEXTS = 2 * classic.CONTEXTS_PER_SET
+
+
+def _code_all(planes, qts, hints, use_hints, rc, buf, model):
     recip = rangecoder.rate_table(ADAPT_LIMIT)
     guide = np.zeros((1, 1), np.int64)
     for i, plane in enumerate(planes):
@@ -77,9 +82,17 @@ def _code_all(planes, qts, hints, use_hints, rc, buf):
     return buf
 
 
+def _initial_model(settings: int) -> np.ndarray:
+    if settings & FLAG_PRIOR:
+        return prior.initial_model(N_CONTEXTS)
+    return rangecoder.new_contexts(N_CONTEXTS)
+
+
 def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
                         sampling: list[tuple[int, int]], level: int = 6,
-                        hints: list[np.ndarray] | None = None) -> bytes:
+                        hints: list[np.ndarray] | None = None,
+                        model: np.ndarray | None = None) -> bytes:
+    """``model``: continue from (and update) this context state; used to train the prior."""
     planes = []
     for c in coefs:
         c = np.asarray(c)
@@ -90,11 +103,14 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
         planes.append(np.ascontiguousarray(c))
     qts = _prepare_tables(qtables, len(planes))
     hint_arrays = _prepare_hints(hints, [p.shape[:2] for p in planes])
+    settings = (FORMAT_VERSION << 4) | (FLAG_HINTS if hints is not None else 0)
+    if model is None and USE_PRIOR:
+        settings |= FLAG_PRIOR
     rc = rangecoder.new_encoder()
     buf = np.empty(classic.ENC_MARGIN * 2, np.uint8)
-    buf = _code_all(planes, qts, hint_arrays, hints is not None, rc, buf)
+    buf = _code_all(planes, qts, hint_arrays, hints is not None, rc, buf,
+                    _initial_model(settings) if model is None else model)
     rangecoder.flush(rc, buf)
-    settings = (FORMAT_VERSION << 4) | (FLAG_HINTS if hints is not None else 0)
     stream = buf[1:int(rc[rangecoder.POS])].tobytes()
     return bytes([settings]) + _checksum(settings, stream, planes).to_bytes(4, "little") + stream
 
@@ -105,7 +121,7 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
     if len(blob) < 5:
         raise CorruptMember("coefficient stream truncated")
     settings = blob[0]
-    if settings >> 4 != FORMAT_VERSION or settings & ~FLAG_HINTS & 0xF:
+    if settings >> 4 != FORMAT_VERSION or settings & ~KNOWN_FLAGS & 0xF:
         raise CorruptMember(f"unknown coefficient coder settings 0x{settings:02x}")
     if bool(settings & FLAG_HINTS) != (hints is not None):
         raise CorruptMember("the coefficient stream and the caller disagree about hints")
@@ -118,7 +134,7 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
     planes = [np.zeros((by, bx, 64), np.int16) for by, bx in shapes]
     stream = np.frombuffer(b"\0" + blob[5:], np.uint8).copy()  # writable: one compiled signature
     rc = rangecoder.new_decoder(stream)
-    _code_all(planes, qts, hint_arrays, hints is not None, rc, stream)
+    _code_all(planes, qts, hint_arrays, hints is not None, rc, stream, _initial_model(settings))
     # the decoder reads exactly the encoder's bytes; anything else, or a checksum miss, is damage
     if (int(rc[rangecoder.POS]) != stream.size
             or _checksum(settings, blob[5:], planes) != int.from_bytes(blob[1:5], "little")):

@@ -18,7 +18,7 @@ Every value is coded as exponent (unary), sign and mantissa bits (``code_int``).
 import numpy as np
 from numba import njit
 
-from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, unowned
+from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, code_raw, unowned
 from mlzip.coder.tables import (GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET, NZ_COARSE_BUCKET,
                                 NZ_LEFT_BUCKET, ZIGZAG_7X7)
 
@@ -26,6 +26,7 @@ N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)
 EXP_SLOTS = 18  # unary exponent decisions per context, caps 16 (coefficients) and 17 (residuals)
 MANT_SIZE = EXP_SLOTS * 17  # mantissa contexts per position: [exponent][bit]
 N_EDGE = 14
+MODELLED_MANTISSA_BITS = 4  # the top mantissa bits get contexts, the rest are coded raw
 
 # context layout of one context set (luma, chroma); offsets in one flat array
 O_NZ = 0
@@ -34,8 +35,8 @@ O_EXP7 = O_NZ + 10 * N_GUIDE * 64
 O_SIGN7 = O_EXP7 + 10 * 49 * N_MAG * EXP_SLOTS
 O_MANT7 = O_SIGN7 + 49 * 9
 O_EXPE = O_MANT7 + 49 * MANT_SIZE
-O_SIGNE = O_EXPE + N_EDGE * N_MAG * 3 * 4 * EXP_SLOTS
-O_MANTE = O_SIGNE + N_EDGE * 3 * N_MAG
+O_SIGNE = O_EXPE + N_EDGE * N_MAG * 3 * 4 * 3 * EXP_SLOTS
+O_MANTE = O_SIGNE + N_EDGE * 3 * N_MAG * 3
 O_EXPDC = O_MANTE + N_EDGE * MANT_SIZE
 O_SIGNDC = O_EXPDC + (N_MAG + 1) * EXP_SLOTS
 O_MANTDC = O_SIGNDC + N_MAG + 1
@@ -88,8 +89,13 @@ def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_c
     neg = code_bit(rc, buf, model, recip, sign_ctx, 1 if value < 0 else 0)
     m = 1
     base = mant_ctx + n * 17
-    for b in range(n - 2, -1, -1):
+    raw = max(n - 1 - MODELLED_MANTISSA_BITS, 0)  # low bits are nearly uniform: coded raw
+    for b in range(n - 2, raw - 1, -1):
         m = (m << 1) | code_bit(rc, buf, model, recip, base + b, (mag >> b) & 1)
+    while raw > 0:
+        k = min(raw, 8)
+        raw -= k
+        m = (m << k) | code_raw(rc, buf, k, (mag >> raw) & ((1 << k) - 1))
     return -m if neg else m
 
 
@@ -175,7 +181,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     if blk[ZIGZAG_7X7[j]] != 0:
                         nz7 += 1
             if has_a and has_l:
-                navg = (nz[by - 1, bx] + nz[by, bx - 1] + 1) >> 1
+                nar = nz[by - 1, bx + 1] if bx + 1 < nbx else nz[by - 1, bx]
+                navg = (3 * nz[by - 1, bx] + 3 * nz[by, bx - 1] + nz[by - 1, bx - 1] + nar + 4) >> 3
             elif has_a:
                 navg = nz[by - 1, bx]
             elif has_l:
@@ -281,10 +288,21 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 else:
                     pb = min(bit_length(abs(pred)), N_MAG - 1)
                 ps = 0 if pred < 0 else (1 if pred == 0 else 2)
-                ectx = (set_base + O_EXPE + ((pb * 3 + min(line, 2)) * 4 + nzb) * EXP_SLOTS * N_EDGE
+                nmag = 0
+                if has_a:
+                    nmag += abs(np.int64(blk_a[k]))
+                if has_l:
+                    nmag += abs(np.int64(blk_l[k]))
+                nmb = min(bit_length(nmag), 2)
+                nsg = 0
+                if e < 7 and has_l:
+                    nsg = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
+                elif e >= 7 and has_a:
+                    nsg = 1 if blk_a[k] > 0 else (2 if blk_a[k] < 0 else 0)
+                ectx = (set_base + O_EXPE + (((pb * 3 + min(line, 2)) * 4 + nzb) * 3 + nmb) * EXP_SLOTS * N_EDGE
                         + e)
                 val = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, N_EDGE,
-                               set_base + O_SIGNE + (e * 3 + ps) * N_MAG + pb,
+                               set_base + O_SIGNE + ((e * 3 + ps) * N_MAG + pb) * 3 + nsg,
                                set_base + O_MANTE + e * MANT_SIZE, 16)
                 if decoding:
                     blk[k] = clamp16(val)

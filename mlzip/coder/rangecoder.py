@@ -137,6 +137,25 @@ def code_bit(rc, buf, model, recip, ctx, bit):
     return bit
 
 
+@njit(cache=True, inline="always")
+def code_raw(rc, buf, nbits, value):
+    """Code ``nbits`` (1..8) equiprobable bits at once, without a context; returns the value."""
+    rng = rc[RANGE] >> nbits
+    if rc[DECODING]:
+        value = min(rc[CODE] // rng, (1 << nbits) - 1)  # the min only matters on damaged input
+        rc[CODE] -= value * rng
+        while rng < TOP:
+            rng <<= 8
+            rc[CODE] = ((rc[CODE] << 8) | _next_byte(rc, buf)) & 0xFFFFFFFF
+    else:
+        rc[LOW] += value * rng
+        while rng < TOP:
+            rng <<= 8
+            _shift_low(rc, buf)
+    rc[RANGE] = rng
+    return value
+
+
 @njit(cache=True)
 def flush(rc, buf):
     for _ in range(5):

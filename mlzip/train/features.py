@@ -1,0 +1,146 @@
+"""Integer features and targets on the block grid, for the pass schemes of the learned hint.
+
+Everything here is integer numpy (the same code prepares inputs for the runtime and for training),
+per component laid out as channels x blocks_y x blocks_x.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from collections.abc import Callable, Sequence
+
+from mlzip.train.data import Coefs
+
+# ZIGZAG[i] = natural index of the i-th coefficient in zigzag order
+ZIGZAG = np.array([
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14,
+    21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53,
+    60, 61, 54, 47, 55, 62, 63,
+])
+MAX_BITLEN = 11
+FEATURE_RANGE = (-256, 256)
+N_HINTS = 12
+# hint bucket j starts where 1.5 * log2(16 * pred + 1) reaches j; pred = code / 256 (head frac 8).
+# Frozen as integer codes so the runtime compares integers only.
+HINT_THRESHOLDS = np.ceil((2.0 ** (np.arange(1, N_HINTS) / 1.5) - 1) / 16 * 256).astype(np.int64)
+
+
+def bitlen(x: np.ndarray) -> np.ndarray:
+    """Bit length of |x| (0 for 0), elementwise, integer only."""
+    a = np.abs(x.astype(np.int64))
+    out = np.zeros(a.shape, dtype=np.int64)
+    for b in range(16):
+        out += a >= (1 << b)
+    return out
+
+
+def zigzag(comp: np.ndarray) -> np.ndarray:
+    """[by, bx, 64] natural -> zigzag order."""
+    return comp[..., ZIGZAG]
+
+
+def ilog2_8(q: float) -> int:
+    """round(8 * log2(q)) of a quantizer step (computed from table integers once per image)."""
+    return int(np.round(8 * np.log2(max(float(q), 1.0))))
+
+
+def quant_planes(qtable: np.ndarray) -> list[int]:
+    qz = np.asarray(qtable)[ZIGZAG]
+    return [ilog2_8(qz[0]), ilog2_8(qz[1:10].mean()), ilog2_8(qz[10:].mean())]
+
+
+def dc_plane(comp: np.ndarray, qtable: np.ndarray) -> np.ndarray:
+    """Dequantized DC / 8 (about the block mean minus 128), clipped: [by, bx]."""
+    dcq = comp[..., 0].astype(np.int64) * int(qtable[0])
+    return np.clip(dcq >> 3, *FEATURE_RANGE)
+
+
+def ac_target(comp: np.ndarray) -> np.ndarray:
+    """Bit lengths of the 63 AC coefficients, zigzag order: [63, by, bx]."""
+    return np.minimum(bitlen(zigzag(comp)[..., 1:]), MAX_BITLEN).transpose(2, 0, 1)
+
+
+def dc_features(coefs: Coefs, c: int) -> np.ndarray:
+    """Scheme (b): the whole DC plane of component c is decoded first. Channels: DC, 3 quantizer levels,
+    chroma flag. [5, by, bx]"""
+    comp, q = coefs.components[c], coefs.qtables[c]
+    h, w = comp.shape[:2]
+    consts = quant_planes(q) + [8 if c > 0 else 0]
+    planes = [dc_plane(comp, q)] + [np.full((h, w), v, dtype=np.int64) for v in consts]
+    return np.stack(planes)
+
+
+def luma_on_chroma_grid(coefs: Coefs, c: int) -> np.ndarray:
+    """Bit lengths of luma coefficients averaged over the luma blocks under each block of component c:
+    [64, cy, cx] (zigzag order)."""
+    y, comp = coefs.components[0], coefs.components[c]
+    (hy, vy), (hc, vc) = coefs.sampling[0], coefs.sampling[c]
+    rx, ry = max(hy // max(hc, 1), 1), max(vy // max(vc, 1), 1)
+    cy, cx = comp.shape[:2]
+    bl = bitlen(zigzag(y)).transpose(2, 0, 1)
+    grid = np.zeros((64, cy * ry, cx * rx), dtype=np.int64)
+    hh, ww = min(cy * ry, bl.shape[1]), min(cx * rx, bl.shape[2])
+    grid[:, :hh, :ww] = bl[:, :hh, :ww]
+    return grid.reshape(64, cy, ry, cx, rx).sum(axis=(2, 4)) // (rx * ry)
+
+
+def luma_features(coefs: Coefs, c: int) -> np.ndarray:
+    """Scheme (a): luma fully decoded, then component c's DC plane. [64 + 1 + 3 + 1, cy, cx]"""
+    comp, q = coefs.components[c], coefs.qtables[c]
+    h, w = comp.shape[:2]
+    consts = quant_planes(q) + [quant_planes(coefs.qtables[0])[1]]
+    planes = [dc_plane(comp, q)] + [np.full((h, w), v, dtype=np.int64) for v in consts]
+    return np.concatenate([luma_on_chroma_grid(coefs, c), np.stack(planes)])
+
+
+def hint_from_prediction(pred_codes: np.ndarray) -> np.ndarray:
+    """Network output codes (predicted AC bit length, frac 8) -> context hint buckets 0..N_HINTS-1."""
+    return np.searchsorted(HINT_THRESHOLDS, pred_codes, side="right").astype(np.uint8)
+
+
+def checker_masks(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Checkerboard halves of a block grid: black (coded first) and white."""
+    yy, xx = np.indices(shape[:2])
+    black = (yy + xx) % 2 == 0
+    return black, ~black
+
+
+def checker_features(coefs: Coefs, c: int) -> np.ndarray:
+    """Scheme (c): bit lengths of the black half (white zeroed), a black-mask plane, 3 quantizer levels,
+    chroma flag. [64 + 5, by, bx]"""
+    comp = coefs.components[c]
+    black, _ = checker_masks(comp.shape)
+    bl = bitlen(zigzag(comp)).transpose(2, 0, 1) * black[None]
+    consts = quant_planes(coefs.qtables[c]) + [8 if c > 0 else 0]
+    planes = [black.astype(np.int64) * 8] + [np.full(comp.shape[:2], v, np.int64) for v in consts]
+    return np.concatenate([bl, np.stack(planes)])
+
+
+def _all(coefs: Coefs) -> range:
+    return range(len(coefs.components))
+
+
+def _chroma(coefs: Coefs) -> range:
+    return range(1, 3) if len(coefs.components) == 3 else range(0)
+
+
+# scheme -> (features of component c, which components the hint serves)
+SCHEMES: dict[str, tuple[Callable[[Coefs, int], np.ndarray], Callable[[Coefs], range]]] = {
+    "dc": (dc_features, _all),
+    "luma": (luma_features, _chroma),
+    "checker": (checker_features, _all),
+}
+
+
+def build_samples(images: Sequence[Coefs], scheme: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(features, AC bit-length target) per component the scheme's hint serves."""
+    feat, comps = SCHEMES[scheme]
+    out = []
+    for coefs in images:
+        for c in comps(coefs):
+            y = ac_target(coefs.components[c]).astype(np.float32)
+            if scheme == "checker":  # black blocks are known when the hint is used: predict white only
+                y = y * checker_masks(y.shape[1:])[1][None]
+            out.append((feat(coefs, c), y))
+    return out

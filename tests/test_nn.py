@@ -164,3 +164,28 @@ def test_one_and_two_threads_give_identical_outputs():
                              text=True, check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
         digests.add(out.stdout.strip())
     assert len(digests) == 1
+
+
+def test_gate_ops_match_between_runtimes():
+    """A GRU-style update h = z * n with hard gates: the integer ops a later rnn family needs."""
+    act = {"frac": 6, "range": [-512, 512]}
+    spec = {"input": {"channels": 2, "frac": 0, "range": [-64, 64]},
+            "layers": [
+                {"op": "conv", "name": "gz", "src": "input", "k": 3, "groups": 1, "cout": 4, **act},
+                {"op": "conv", "name": "gn", "src": "input", "k": 1, "groups": 1, "cout": 4, **act},
+                {"op": "hsigmoid", "name": "z", "src": "gz"},
+                {"op": "htanh", "name": "n", "src": "gn"},
+                {"op": "mul", "name": "h", "src": ["z", "n"], "frac": 6, "range": [-64, 64]},
+                {"op": "concat", "name": "out", "src": ["h", "z"]},
+            ], "outputs": ["out"]}
+    torch.manual_seed(1)
+    g = QGraph(spec)
+    model = g.export()
+    x = _inputs(8, 2, 2, 9, 11) // 4
+    ref = model.forward(x)["out"]
+    z = ref[:, 4:]
+    assert z.min() == 0 and z.max() == 64 and 0 < np.mean((z > 0) & (z < 64))
+    assert np.array_equal(int_forward_torch(model, x)["out"], ref)
+    with torch.no_grad():
+        fq = g(torch.tensor(x, dtype=torch.float32))["out"].numpy() * 64
+    assert np.mean(np.abs(fq - ref)) < 1.0

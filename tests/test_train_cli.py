@@ -53,7 +53,7 @@ def test_loss_falls_and_training_is_seeded():
     runs = []
     for _ in range(2):
         torch.manual_seed(0)
-        g = QGraph(cnn_spec(tr[0][0].shape[0], F.FEATURE_RANGE, 63, 8, 1))
+        g = QGraph(cnn_spec(tr[0][0].shape[0], F.FEATURE_RANGE, F.N_TARGETS, 8, 1))
         hist = train(g, tr, va, steps=40, batch=4, crop=12, lr=1e-2, seed=3, val_every=20)
         runs.append((hist, g.export().to_bytes()))
     hist = runs[0][0]
@@ -73,10 +73,11 @@ def test_train_main_exports_a_loadable_integer_model(image_dir, tmp_path):
     assert ckpt.is_file()
     model = IntModel.from_bytes(blob)
     assert model.params == entry["params"] > 0
+    assert model.tensors["hint.thresholds"].shape == (63, F.N_HINTS - 1)
     curve = entry["measured"]["val_curve"]
     assert curve[-1][1] < curve[0][1]
     x = F.dc_features(__import__("mlzip.train.data", fromlist=["x"]).read_coefficients(image_dir / "img9.jpg"), 0)
-    assert model.forward(x[None])["head"].shape == (1, 63, *x.shape[1:])
+    assert model.forward(x[None])["head"].shape == (1, F.N_TARGETS, *x.shape[1:])
 
 
 def test_train_main_rejects_unknown_choices(image_dir, tmp_path):

@@ -24,12 +24,18 @@ def test_bitlen_and_zigzag():
     assert F.ZIGZAG[:6].tolist() == [0, 1, 8, 16, 9, 2]
 
 
-def test_hint_buckets_are_monotone_and_integer():
-    codes = np.arange(-100, 4000)
-    h = F.hint_from_prediction(codes)
-    assert h.dtype == np.uint8 and h[0] == 0 and h[-1] == F.N_HINTS - 1
-    assert np.all(np.diff(h.astype(int)) >= 0)
-    assert len(np.unique(h)) == F.N_HINTS
+def test_hint_buckets_use_every_level_at_every_position():
+    rng = np.random.default_rng(0)
+    scale = np.arange(1, 64)[:, None, None]  # positions with very different typical predictions
+    preds = [rng.integers(0, 100, (63, 9, 9)) * scale for _ in range(4)]
+    thr = F.fit_hint_thresholds(preds)
+    assert thr.shape == (63, F.N_HINTS - 1) and thr.dtype == np.int32
+    assert np.all(np.diff(thr, axis=1) >= 0)
+    h = F.hint_from_prediction(np.concatenate(preds, axis=1), thr)
+    assert h.dtype == np.uint8
+    for k in (0, 30, 62):
+        counts = np.bincount(h[k].ravel(), minlength=F.N_HINTS)
+        assert counts.min() > 0.5 * counts.mean()
 
 
 @pytest.mark.parametrize("subsampling", [0, 1, 2])
@@ -41,7 +47,7 @@ def test_feature_shapes_follow_each_component_grid(subsampling):
             assert x.shape[1:] == coefs.components[c].shape[:2], scheme
             assert x.min() >= F.FEATURE_RANGE[0] and x.max() <= F.FEATURE_RANGE[1]
     samples = F.build_samples([coefs], "luma")
-    assert len(samples) == 2 and samples[0][1].shape[0] == 63
+    assert len(samples) == 2 and samples[0][1].shape[0] == F.N_TARGETS
 
 
 def test_luma_on_chroma_grid_averages_the_covered_luma_blocks():
@@ -59,3 +65,11 @@ def test_checker_features_hide_the_white_half():
     assert np.all(x[:64][:, white] == 0) and x[:64][:, black].any()
     y = F.build_samples([coefs], "checker")[0][1]
     assert np.all(y[:, black] == 0)
+
+
+def test_sign_targets_and_hints():
+    coefs = _coefs(0)
+    t = F.ac_targets(coefs.components[0])
+    zz = F.zigzag(coefs.components[0])
+    assert np.array_equal(t[63 + 4], np.sign(zz[..., 5]))
+    assert F.sign_hint_from_prediction(np.array([-256, -60, 0, 60, 256])).tolist() == [0, 1, 2, 3, 4]

@@ -33,6 +33,7 @@ from mlzip.train import data as D  # noqa: E402
 from mlzip.train import features as F  # noqa: E402
 
 NB = 7  # neighbour magnitude buckets
+NS = 5  # sign hint buckets (F.N_SIGN_HINTS)
 NBINS = 16  # zero flag + unary exponent bins per context
 PRIOR_WEIGHT = 32.0
 LIMIT = 255.0
@@ -54,8 +55,9 @@ def _code(n0, n1, i, bit, limit):
 
 
 @njit(cache=True)
-def ac_cost(vals, nbr, hint, cls, nh, n0, n1, m0, m1, limit):
-    """Bits per block for the AC coefficients vals [B, 63] (zigzag, coding order); updates the counts."""
+def ac_cost(vals, nbr, hint, shint, cls, nh, n0, n1, m0, m1, s0, s1, limit):
+    """Bits per block for the AC coefficients vals [B, 63] (zigzag, coding order); updates the counts.
+    The sign is coded in context (luma/chroma, position, sign hint)."""
     nblocks = vals.shape[0]
     bits = np.zeros(nblocks)
     for b in range(nblocks):
@@ -79,7 +81,7 @@ def ac_cost(vals, nbr, hint, cls, nh, n0, n1, m0, m1, limit):
                     tot += _code(n0, n1, ctx + i, bit, limit)
                     if not bit:
                         break
-                tot += 1.0  # sign
+                tot += _code(s0, s1, (c * 63 + k) * NS + shint[b, k], 1 if vals[b, k] < 0 else 0, limit)
                 if e >= 2:
                     mb = (a >> (e - 2)) & 1
                     tot += _code(m0, m1, (c * 63 + k) * 16 + e, mb, limit)
@@ -98,9 +100,10 @@ class AdaptiveModel:
         size = 2 * 63 * NB * 3 * nh * NBINS
         self.n0, self.n1 = np.zeros(size), np.zeros(size)
         self.m0, self.m1 = np.zeros(2 * 63 * 16), np.zeros(2 * 63 * 16)
+        self.s0, self.s1 = np.zeros(2 * 63 * NS), np.zeros(2 * 63 * NS)
 
     def fit(self, blocks) -> None:
-        ac_cost(*blocks, self.nh, self.n0, self.n1, self.m0, self.m1, 1e18)
+        ac_cost(*blocks, self.nh, self.n0, self.n1, self.m0, self.m1, self.s0, self.s1, 1e18)
 
     def cost(self, blocks) -> float:
         def scaled(a, b):
@@ -109,7 +112,8 @@ class AdaptiveModel:
 
         n0, n1 = scaled(self.n0, self.n1)
         m0, m1 = scaled(self.m0, self.m1)
-        return float(ac_cost(*blocks, self.nh, n0, n1, m0, m1, LIMIT).sum())
+        s0, s1 = scaled(self.s0, self.s1)
+        return float(ac_cost(*blocks, self.nh, n0, n1, m0, m1, s0, s1, LIMIT).sum())
 
 
 # ---- contexts -----------------------------------------------------------------------------------
@@ -134,20 +138,27 @@ BLACK = [(1, -1), (1, 1), (2, 0), (0, 2)]  # decoded black blocks for a black bl
 WHITE = [(1, 0), (0, 1), (-1, 0), (0, -1)]  # the four black neighbours of a white block
 
 
-def blocks_for(comp: np.ndarray, c: int, hint: np.ndarray | None, nh: int, offsets, select=None):
+UNSURE = 2  # the neutral sign hint
+
+
+def blocks_for(comp: np.ndarray, c: int, hint, nh: int, offsets, select=None):
+    """(vals, nbr, hint, sign hint, cls) of a component's blocks; hint = None or (mag [by,bx,63] | None,
+    sign [by,bx,63] | None)."""
     zz = F.zigzag(comp).astype(np.int32)
     nbr = neighbour_bucket(np.abs(zz), offsets)[..., 1:]
-    h = np.zeros_like(nbr) if hint is None else np.minimum(hint, nh - 1).astype(np.uint8)
+    mag, sgn = hint if hint is not None else (None, None)
+    h = np.zeros_like(nbr) if mag is None else np.minimum(mag, nh - 1).astype(np.uint8)
+    sh = np.full_like(nbr, UNSURE) if sgn is None else sgn.astype(np.uint8)
     vals = zz[..., 1:]
     if select is not None:
-        vals, nbr, h = vals[select], nbr[select], h[select]
-    vals, nbr, h = (np.ascontiguousarray(a.reshape(-1, 63)) for a in (vals, nbr, h))
+        vals, nbr, h, sh = vals[select], nbr[select], h[select], sh[select]
+    vals, nbr, h, sh = (np.ascontiguousarray(a.reshape(-1, 63)) for a in (vals, nbr, h, sh))
     cls = np.full(vals.shape[0], min(c, 1), np.uint8)
-    return vals, nbr, h, cls
+    return vals, nbr, h, sh, cls
 
 
 def concat_blocks(parts):
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
 
 
 # ---- schemes ------------------------------------------------------------------------------------
@@ -155,18 +166,36 @@ SCHEMES = F.SCHEMES
 checker_masks = F.checker_masks
 
 
-def dc_gradient_hint(coefs: D.Coefs, c: int) -> np.ndarray:
-    """Hand-made (b) hint: bucket of the DC gradient magnitude around the block (non-causal)."""
+def _sign_bucket(x: np.ndarray) -> np.ndarray:
+    return (np.sign(x) * 2 + UNSURE).astype(np.uint8)
+
+
+def dc_gradient_hint(coefs: D.Coefs, c: int):
+    """Hand-made (b) hints: bucket of the DC gradient magnitude around the block (non-causal), and the
+    signs of the first horizontal / vertical AC from the DC slope (brighter to the right -> negative)."""
     d = F.dc_plane(coefs.components[c], coefs.qtables[c])
     p = np.pad(d, 1, mode="edge")
-    g = np.abs(p[1:-1, 2:] - p[1:-1, :-2]) + np.abs(p[2:, 1:-1] - p[:-2, 1:-1])
-    return np.repeat(np.minimum(F.bitlen(g), F.N_HINTS - 1)[..., None], 63, axis=2)
+    gx, gy = p[1:-1, 2:] - p[1:-1, :-2], p[2:, 1:-1] - p[:-2, 1:-1]
+    g = np.abs(gx) + np.abs(gy)
+    mag = np.repeat(np.minimum(F.bitlen(g), F.N_HINTS - 1)[..., None], 63, axis=2)
+    sgn = np.full(mag.shape, UNSURE, np.uint8)
+    sgn[..., 0] = _sign_bucket(-gx)  # zigzag 1 = natural (0, 1): horizontal
+    sgn[..., 1] = _sign_bucket(-gy)  # zigzag 2 = natural (1, 0): vertical
+    return mag, sgn
 
 
-def luma_sum_hint(coefs: D.Coefs, c: int) -> np.ndarray:
-    """Hand-made (a) hint: bucket of the luma bit length at the same zigzag position under the block."""
+def luma_sum_hint(coefs: D.Coefs, c: int):
+    """Hand-made (a) hints: the luma bit length at the same zigzag position under the block, and the sign
+    of the luma coefficients there."""
     g = F.luma_on_chroma_grid(coefs, c).transpose(1, 2, 0)[..., 1:]
-    return np.minimum(g, F.N_HINTS - 1)
+    y, comp = coefs.components[0], coefs.components[c]
+    ry, rx = -(-y.shape[0] // comp.shape[0]), -(-y.shape[1] // comp.shape[1])
+    ys = np.sign(F.zigzag(y)[..., 1:].astype(np.int64))
+    grid = np.zeros((comp.shape[0] * ry, comp.shape[1] * rx, 63), np.int64)
+    hh, ww = min(grid.shape[0], ys.shape[0]), min(grid.shape[1], ys.shape[1])
+    grid[:hh, :ww] = ys[:hh, :ww]
+    ssum = grid.reshape(comp.shape[0], ry, comp.shape[1], rx, 63).sum(axis=(1, 3))
+    return np.minimum(g, F.N_HINTS - 1), _sign_bucket(ssum)
 
 
 def image_blocks(coefs: D.Coefs, scheme: str, hints: dict[int, np.ndarray] | None, nh: int):
@@ -203,13 +232,16 @@ def load(dirs: list[str], split: str, seed: int, reencodes: int, limit: int | No
             if 1 <= len(c.components) <= 3 and min(c.components[0].shape[:2]) >= 2]
 
 
-def predict_hints(model, coefs: D.Coefs, scheme: str) -> dict[int, np.ndarray]:
+def predict(model, coefs: D.Coefs, scheme: str) -> dict[int, np.ndarray]:
+    """Integer-runtime predictions [126, by, bx] per component the scheme serves."""
     feat, comps = SCHEMES[scheme]
-    out = {}
-    for c in comps(coefs):
-        pred = model.forward(feat(coefs, c)[None])["head"][0]  # integer runtime, [63, by, bx]
-        out[c] = F.hint_from_prediction(pred).transpose(1, 2, 0)
-    return out
+    return {c: model.forward(feat(coefs, c)[None])["head"][0] for c in comps(coefs)}
+
+
+def cnn_hints(preds: dict[int, np.ndarray], thresholds: np.ndarray, use_mag: bool, use_sign: bool):
+    return {c: (F.hint_from_prediction(p, thresholds).transpose(1, 2, 0) if use_mag else None,
+                F.sign_hint_from_prediction(p[63:]).transpose(1, 2, 0) if use_sign else None)
+            for c, p in preds.items()}
 
 
 def run(args) -> dict:
@@ -225,53 +257,59 @@ def run(args) -> dict:
     va = load(args.train, "val", 2, 1, None, 256)
     print(f"train images {len(tr)}, val images {len(va)}, loaded in {time.monotonic() - t0:.0f}s", flush=True)
     trs, vas = F.build_samples(tr, args.scheme), F.build_samples(va, args.scheme)
-    cin = trs[0][0].shape[0]
     size = SIZES[args.size]
-    graph = QGraph(cnn_spec(cin, F.FEATURE_RANGE, 63, size["width"], size["depth"]))
+    graph = QGraph(cnn_spec(trs[0][0].shape[0], F.FEATURE_RANGE, F.N_TARGETS, size["width"], size["depth"]))
     hist = train(graph, trs, vas, steps=args.steps, seconds=args.minutes * 60, batch=8, crop=24, seed=0,
                  val_every=max(args.steps // 5, 1))
     model = graph.export()
     print(f"trained {hist.steps[-1]} steps in {hist.seconds:.0f}s, val mse {hist.val_loss}", flush=True)
+    prior_imgs = tr[:: max(1, len(tr) // args.prior_images)]
+    pred_cache: dict[int, dict] = {}
 
+    def preds(coefs):
+        if id(coefs) not in pred_cache:
+            pred_cache[id(coefs)] = predict(model, coefs, args.scheme)
+        return pred_cache[id(coefs)]
+
+    thresholds = F.fit_hint_thresholds([p for coefs in prior_imgs for p in preds(coefs).values()])
     hand = {"dc": dc_gradient_hint, "luma": luma_sum_hint}.get(args.scheme)
-    arms = {"reference (raster, no hint)": AdaptiveModel(1), "scheme, no hint": AdaptiveModel(1),
-            "scheme + CNN hint": AdaptiveModel(F.N_HINTS)}
+    comps = SCHEMES[args.scheme][1]
+    sch, nh = args.scheme, F.N_HINTS
+    arms = {
+        "reference": (1, lambda co: raster_blocks(co, sch)),
+        "scheme": (1, lambda co: image_blocks(co, sch, None, 1)),
+        "+CNN mag": (nh, lambda co: image_blocks(co, sch, cnn_hints(preds(co), thresholds, True, False), nh)),
+        "+CNN sign": (1, lambda co: image_blocks(co, sch, cnn_hints(preds(co), thresholds, False, True), 1)),
+        "+CNN both": (nh, lambda co: image_blocks(co, sch, cnn_hints(preds(co), thresholds, True, True), nh)),
+    }
     if hand:
-        arms["scheme + hand hint"] = AdaptiveModel(F.N_HINTS)
-
-    def arm_blocks(coefs, arm):
-        if arm.startswith("reference"):
-            return raster_blocks(coefs, args.scheme)
-        if arm == "scheme, no hint":
-            return image_blocks(coefs, args.scheme, None, 1)
-        if arm == "scheme + hand hint":
-            return image_blocks(coefs, args.scheme, {c: hand(coefs, c) for c in SCHEMES[args.scheme][1](coefs)},
-                                F.N_HINTS)
-        return image_blocks(coefs, args.scheme, predict_hints(model, coefs, args.scheme), F.N_HINTS)
-
-    for coefs in tr:  # priors from the training split only
-        for arm, am in arms.items():
-            blocks = arm_blocks(coefs, arm)
+        arms["+hand both"] = (nh, lambda co: image_blocks(co, sch, {c: hand(co, c) for c in comps(co)}, nh))
+    models = {arm: AdaptiveModel(n) for arm, (n, _) in arms.items()}
+    for coefs in prior_imgs:  # priors from the training split only
+        for arm, (_, fn) in arms.items():
+            blocks = fn(coefs)
             if blocks is not None:
-                am.fit(blocks)
-    results = {"scheme": args.scheme, "size": args.size, "params": model.params, "steps": hist.steps[-1],
+                models[arm].fit(blocks)
+    pred_cache.clear()
+    results = {"scheme": sch, "size": args.size, "params": model.params, "steps": hist.steps[-1],
                "train_seconds": round(hist.seconds), "val_mse": hist.val_loss, "sets": {}}
     eval_sets = {"photos-val": va}
     for d in args.eval:
         eval_sets[Path(d).name] = load([d], "all", 3, 1, args.eval_limit, None)
     if args.cifar:
-        files = [f for f in D.list_sources([args.cifar]) if D.is_validation(f)][:: max(1, 500 // args.cifar_n)]
+        files = [f for f in D.list_sources([args.cifar]) if D.is_validation(f)][:: max(1, 5000 // args.cifar_n)]
         eval_sets["cifar-val"] = [c for _, c in D.iter_coefficients(files[: args.cifar_n], np.random.default_rng(0))]
     for name, imgs in eval_sets.items():
-        row = {}
-        for arm, am in arms.items():
+        row: dict[str, float] = {}
+        for arm, (_, fn) in arms.items():
             bits, n = 0.0, 0
             for coefs in imgs:
-                blocks = arm_blocks(coefs, arm)
+                blocks = fn(coefs)
                 if blocks is not None:
-                    bits += am.cost(blocks)
+                    bits += models[arm].cost(blocks)
                     n += blocks[0].size
             row[arm] = bits / max(n, 1)
+        pred_cache.clear()
         row["coefficients"] = n
         results["sets"][name] = row
         print(name, json.dumps({k: round(v, 4) for k, v in row.items()}), flush=True)
@@ -291,6 +329,7 @@ def main() -> None:
     ap.add_argument("--reencodes", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="at most this many training files")
     ap.add_argument("--eval-limit", type=int, default=None)
+    ap.add_argument("--prior-images", type=int, default=80, help="training images the count priors come from")
     ap.add_argument("--json", help="write results here")
     args = ap.parse_args()
     res = run(args)

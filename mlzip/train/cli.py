@@ -31,7 +31,8 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
 
     from mlzip.train import data as D
     from mlzip.train.arch import SIZES, cnn_spec
-    from mlzip.train.features import FEATURE_RANGE, SCHEMES, build_samples
+    from mlzip.train.features import (FEATURE_RANGE, N_TARGETS, SCHEMES, SIGN_THRESHOLDS, build_samples,
+                                      fit_hint_thresholds)
     from mlzip.train.loop import train
     from mlzip.train.qat import QGraph
 
@@ -54,7 +55,7 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
 
     torch.manual_seed(seed)
     cfg = SIZES[size]
-    graph = QGraph(cnn_spec(train_set[0][0].shape[0], FEATURE_RANGE, 63, cfg["width"], cfg["depth"]))
+    graph = QGraph(cnn_spec(train_set[0][0].shape[0], FEATURE_RANGE, N_TARGETS, cfg["width"], cfg["depth"]))
     with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total} loss {task.fields[loss]:.4f}"),
                   TimeRemainingColumn(), disable=quiet, transient=True) as bar:
         task = bar.add_task("train", total=steps, loss=float("nan"))
@@ -64,6 +65,10 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
                      progress=lambda s, loss: bar.update(task, completed=s, loss=loss))
 
     model = graph.export()
+    # the context-hint buckets are part of the frozen model: per-position quantiles of its own predictions
+    preds = [model.forward(x[None])["head"][0] for x, _ in train_set[:: max(1, len(train_set) // 200)]]
+    model.tensors["hint.thresholds"] = fit_hint_thresholds(preds)
+    model.tensors["hint.sign_thresholds"] = SIGN_THRESHOLDS.astype(np.int32)
     blob = model.to_bytes()
     out = Path(out)
     out.write_bytes(blob)
@@ -73,7 +78,7 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
         "size": size,
         "file": out.name,
         "sha256": hashlib.sha256(blob).hexdigest(),
-        "architecture": {"kind": family, "scheme": scheme, "target": "ac_bitlen", **cfg,
+        "architecture": {"kind": family, "scheme": scheme, "target": "ac_bitlen+sign", **cfg,
                          "inputs": train_set[0][0].shape[0]},
         "params": model.params,
         "training": {"data": [str(d) for d in data], "seed": seed, "steps": hist.steps[-1], "batch": batch,
@@ -81,7 +86,7 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
                      "seconds": round(hist.seconds, 1),
                      "command": f"mlzip train --family {family} --size {size} --scheme {scheme} --steps {steps} "
                                 f"--seed {seed} " + " ".join(f"--data {d}" for d in data) + f" --out {out.name}"},
-        "measured": {"val_mse_ac_bitlen": hist.val_loss[-1] if hist.val_loss else None,
+        "measured": {"val_mse": hist.val_loss[-1] if hist.val_loss else None,
                      "val_curve": [[s, round(v, 5)] for s, v in zip(hist.val_steps, hist.val_loss)],
                      "train_loss_first": hist.train_loss[0], "train_loss_last": hist.train_loss[-1]},
     }

@@ -21,9 +21,9 @@ ZIGZAG = np.array([
 MAX_BITLEN = 11
 FEATURE_RANGE = (-256, 256)
 N_HINTS = 12
-# hint bucket j starts where 1.5 * log2(16 * pred + 1) reaches j; pred = code / 256 (head frac 8).
-# Frozen as integer codes so the runtime compares integers only.
-HINT_THRESHOLDS = np.ceil((2.0 ** (np.arange(1, N_HINTS) / 1.5) - 1) / 16 * 256).astype(np.int64)
+# Hint buckets are per zigzag position: thresholds [63, N_HINTS - 1] on the network's predicted bit
+# length codes, set at the training data's quantiles so every position uses all buckets. They are
+# integers stored in the model file ("hint.thresholds"): the runtime compares integers only.
 
 
 def bitlen(x: np.ndarray) -> np.ndarray:
@@ -61,6 +61,19 @@ def ac_target(comp: np.ndarray) -> np.ndarray:
     return np.minimum(bitlen(zigzag(comp)[..., 1:]), MAX_BITLEN).transpose(2, 0, 1)
 
 
+def ac_sign_target(comp: np.ndarray) -> np.ndarray:
+    """Signs (-1, 0, 1) of the 63 AC coefficients, zigzag order: [63, by, bx]."""
+    return np.sign(zigzag(comp)[..., 1:].astype(np.int64)).transpose(2, 0, 1)
+
+
+def ac_targets(comp: np.ndarray) -> np.ndarray:
+    """What the hint networks predict per block: 63 bit lengths then 63 signs. [126, by, bx]"""
+    return np.concatenate([ac_target(comp), ac_sign_target(comp)]).astype(np.float32)
+
+
+N_TARGETS = 126
+
+
 def dc_features(coefs: Coefs, c: int) -> np.ndarray:
     """Scheme (b): the whole DC plane of component c is decoded first. Channels: DC, 3 quantizer levels,
     chroma flag. [5, by, bx]"""
@@ -94,9 +107,27 @@ def luma_features(coefs: Coefs, c: int) -> np.ndarray:
     return np.concatenate([luma_on_chroma_grid(coefs, c), np.stack(planes)])
 
 
-def hint_from_prediction(pred_codes: np.ndarray) -> np.ndarray:
-    """Network output codes (predicted AC bit length, frac 8) -> context hint buckets 0..N_HINTS-1."""
-    return np.searchsorted(HINT_THRESHOLDS, pred_codes, side="right").astype(np.uint8)
+N_SIGN_HINTS = 5
+# predicted sign (frac 8 codes) -> 5 buckets: surely -, maybe -, unsure, maybe +, surely +
+SIGN_THRESHOLDS = np.array([-128, -38, 39, 129], dtype=np.int64)
+
+
+def fit_hint_thresholds(preds: Sequence[np.ndarray]) -> np.ndarray:
+    """Per-position quantiles of predicted bit-length codes ([63, h, w] arrays) -> int32 [63, N_HINTS-1]."""
+    flat = np.concatenate([p[:63].reshape(63, -1) for p in preds], axis=1)
+    qs = np.arange(1, N_HINTS) / N_HINTS
+    return np.quantile(flat, qs, axis=1, method="lower").T.astype(np.int32)
+
+
+def hint_from_prediction(pred_codes: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Predicted bit-length codes [63, h, w] -> hint buckets 0..N_HINTS-1 (count of thresholds passed)."""
+    t = np.asarray(thresholds, dtype=np.int64)[:, :, None, None]
+    return (pred_codes[:63][:, None] > t).sum(axis=1).astype(np.uint8)
+
+
+def sign_hint_from_prediction(pred_codes: np.ndarray) -> np.ndarray:
+    """Network output codes (predicted sign in [-1, 1], frac 8) -> sign context 0..N_SIGN_HINTS-1."""
+    return np.searchsorted(SIGN_THRESHOLDS, pred_codes, side="right").astype(np.uint8)
 
 
 def checker_masks(shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -134,12 +165,12 @@ SCHEMES: dict[str, tuple[Callable[[Coefs, int], np.ndarray], Callable[[Coefs], r
 
 
 def build_samples(images: Sequence[Coefs], scheme: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(features, AC bit-length target) per component the scheme's hint serves."""
+    """(features, targets [N_TARGETS, by, bx]) per component the scheme's hint serves."""
     feat, comps = SCHEMES[scheme]
     out = []
     for coefs in images:
         for c in comps(coefs):
-            y = ac_target(coefs.components[c]).astype(np.float32)
+            y = ac_targets(coefs.components[c])
             if scheme == "checker":  # black blocks are known when the hint is used: predict white only
                 y = y * checker_masks(y.shape[1:])[1][None]
             out.append((feat(coefs, c), y))

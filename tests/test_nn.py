@@ -189,3 +189,27 @@ def test_gate_ops_match_between_runtimes():
     with torch.no_grad():
         fq = g(torch.tensor(x, dtype=torch.float32))["out"].numpy() * 64
     assert np.mean(np.abs(fq - ref)) < 1.0
+
+
+def test_rows_spec_never_looks_below_in_its_causal_inputs():
+    from mlzip.train.arch import cnn_rows_spec
+
+    torch.manual_seed(2)
+    spec = cnn_rows_spec(2, 3, (-64, 64), 4, width=8, depth=2)
+    g = QGraph(spec)
+    with torch.no_grad():
+        for conv in g.convs.values():
+            conv.weight.mul_(3.0)
+    model = g.export()
+    x = _inputs(9, 1, 5, 10, 9)
+    ref = model.forward(x)["head"]
+    assert np.array_equal(int_forward_torch(model, x)["head"], ref)
+    r = 4
+    x2 = x.copy()
+    x2[:, 2:, r + 1 :] = -x2[:, 2:, r + 1 :] + 7  # causal channels below row r
+    out = model.forward(x2)["head"]
+    assert np.array_equal(out[:, :, : r + 1], ref[:, :, : r + 1])
+    assert not np.array_equal(out, ref)
+    x3 = x.copy()
+    x3[:, :2, r + 1 :] += 9  # free channels below row r do reach it
+    assert not np.array_equal(model.forward(x3)["head"][:, :, r], ref[:, :, r])

@@ -9,6 +9,8 @@ Schemes (pass orders) measured:
   dc     (b) the DC plane of a component is coded first; a CNN over the whole DC plane (sees right and
          below too) predicts every AC coefficient's bit length -> hint. Also a hand-made hint (DC gradient).
   luma   (a) luma is coded first; a CNN over luma bit lengths + the chroma DC plane predicts chroma AC.
+  rows   (d) the DC plane first, then AC one block row at a time: the CNN sees the whole DC plane and
+         every AC coefficient of the rows above (one forward per block row when decoding).
   checker (c) checkerboard halves: black blocks first (only diagonal neighbours), then white blocks see
          their four black neighbours; a CNN over the black half predicts the white half.
 
@@ -247,7 +249,7 @@ def cnn_hints(preds: dict[int, np.ndarray], thresholds: np.ndarray, use_mag: boo
 def run(args) -> dict:
     import torch
 
-    from mlzip.train.arch import SIZES, cnn_spec
+    from mlzip.train.arch import spec_for_scheme
     from mlzip.train.loop import train
     from mlzip.train.qat import QGraph
 
@@ -257,8 +259,7 @@ def run(args) -> dict:
     va = load(args.train, "val", 2, 1, None, 256)
     print(f"train images {len(tr)}, val images {len(va)}, loaded in {time.monotonic() - t0:.0f}s", flush=True)
     trs, vas = F.build_samples(tr, args.scheme), F.build_samples(va, args.scheme)
-    size = SIZES[args.size]
-    graph = QGraph(cnn_spec(trs[0][0].shape[0], F.FEATURE_RANGE, F.N_TARGETS, size["width"], size["depth"]))
+    graph = QGraph(spec_for_scheme(args.scheme, trs[0][0].shape[0], F.FEATURE_RANGE, F.N_TARGETS, args.size))
     hist = train(graph, trs, vas, steps=args.steps, seconds=args.minutes * 60, batch=8, crop=24, seed=0,
                  val_every=max(args.steps // 5, 1))
     model = graph.export()
@@ -272,7 +273,7 @@ def run(args) -> dict:
         return pred_cache[id(coefs)]
 
     thresholds = F.fit_hint_thresholds([p for coefs in prior_imgs for p in preds(coefs).values()])
-    hand = {"dc": dc_gradient_hint, "luma": luma_sum_hint}.get(args.scheme)
+    hand = {"dc": dc_gradient_hint, "rows": dc_gradient_hint, "luma": luma_sum_hint}.get(args.scheme)
     comps = SCHEMES[args.scheme][1]
     sch, nh = args.scheme, F.N_HINTS
     arms = {

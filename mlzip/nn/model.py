@@ -13,6 +13,9 @@ a fixed-point code with `frac` fractional bits clamped to `range`. Layer ops:
   concat   {"name","src":[...]}                    channel concat of same-frac tensors
   hsigmoid / htanh {"name","src"}                   hard gates at the source's frac
   mul      {"name","src":[a,b],"frac","range"}     fixed-point product
+  slice    {"name","src","start","stop"}           channels start:stop of a tensor
+A conv may carry "mask" (rows | raster | raster_center): training zeroes those taps (mlzip.nn.ops),
+so the exported weights are already causal and the runtime needs nothing.
 """
 
 from __future__ import annotations
@@ -119,6 +122,11 @@ class IntModel:
             return ins[0][0], ins[0][1], (0 if op == "hsigmoid" else -one), one
         if op == "mul":
             return ins[0][0], int(layer["frac"]), lo, hi
+        if op == "slice":
+            start, stop = int(layer["start"]), int(layer["stop"])
+            if not 0 <= start < stop <= ins[0][0]:
+                raise ModelError(f"model layer {name}: slice out of range")
+            return stop - start, ins[0][1], ins[0][2], ins[0][3]
         raise ModelError(f"model layer {name}: unknown op {op!r}")
 
     # -- inference ------------------------------------------------------------------------------
@@ -151,6 +159,8 @@ class IntModel:
             a, b = vals[src[0]], vals[src[1]]
             shift = self._info[src[0]][1] + self._info[src[1]][1] - frac
             return be.clamp(ops.round_shift(a * b, shift), lo, hi)
+        if op == "slice":
+            return vals[src][:, int(layer["start"]) : int(layer["stop"])]
         raise ModelError(f"unknown op {op}")
 
     def forward_tiled(self, x: np.ndarray, tile: int) -> dict[str, np.ndarray]:

@@ -75,6 +75,22 @@ def causal_mask(k: int, include_center: bool) -> np.ndarray:
     return mask
 
 
+def row_causal_mask(k: int) -> np.ndarray:
+    """k x k mask keeping the rows above and the centre row: a stack of these never looks below."""
+    mask = np.ones((k, k), dtype=np.int64)
+    mask[k // 2 + 1 :, :] = 0
+    return mask
+
+
+def named_mask(name: str, k: int) -> np.ndarray:
+    """The masks a spec's conv layers may name."""
+    if name == "rows":
+        return row_causal_mask(k)
+    if name in ("raster", "raster_center"):
+        return causal_mask(k, include_center=name == "raster_center")
+    raise ValueError(f"unknown conv mask {name!r}")
+
+
 def im2col(x: np.ndarray, k: int) -> np.ndarray:
     """[N, C, H, W] -> [N, H, W, C*k*k] patches with zero padding k//2 (same layout as torch weights)."""
     n, c, h, w = x.shape

@@ -42,3 +42,43 @@ def cnn_spec(in_channels: int, in_range: tuple[int, int], out_channels: int, wid
         "layers": layers,
         "outputs": ["head"],
     }
+
+
+def cnn_rows_spec(n_free: int, n_causal: int, in_range: tuple[int, int], out_channels: int, width: int,
+                  depth: int, k: int = 3) -> dict[str, Any]:
+    """Two inputs: the first n_free channels may be read anywhere (e.g. the DC plane, decoded first);
+    the last n_causal are rows-causal (AC of the rows above, already shifted down one block row).
+    Every layer after the merge only looks at its own row and above, so block row i's outputs never
+    depend on block row i's AC: the decoder runs it once per block row."""
+    act = {"frac": ACT_FRAC, "range": list(ACT_RANGE)}
+    res = {"frac": ACT_FRAC, "range": list(RES_RANGE)}
+    layers: list[dict[str, Any]] = [
+        {"op": "slice", "name": "free", "src": "input", "start": 0, "stop": n_free},
+        {"op": "slice", "name": "causal", "src": "input", "start": n_free, "stop": n_free + n_causal},
+        {"op": "conv", "name": "stem_free", "src": "free", "k": k, "groups": 1, "cout": width, **res},
+        {"op": "conv", "name": "stem_causal", "src": "causal", "k": k, "groups": 1, "cout": width,
+         "mask": "rows", **res},
+        {"op": "add", "name": "stem", "src": ["stem_free", "stem_causal"], "range": list(ACT_RANGE)},
+    ]
+    x = "stem"
+    for i in range(depth):
+        layers += [
+            {"op": "conv", "name": f"b{i}.dw", "src": x, "k": k, "groups": width, "cout": width, "mask": "rows", **act},
+            {"op": "conv", "name": f"b{i}.pw", "src": f"b{i}.dw", "k": 1, "groups": 1, "cout": width, **res},
+            {"op": "add", "name": f"b{i}.add", "src": [x, f"b{i}.pw"], "range": list(ACT_RANGE)},
+        ]
+        x = f"b{i}.add"
+    layers.append({"op": "conv", "name": "head", "src": x, "k": 1, "groups": 1, "cout": out_channels,
+                   "frac": OUT_FRAC, "range": list(OUT_RANGE)})
+    return {"family": "cnn", "input": {"channels": n_free + n_causal, "frac": 0, "range": list(in_range)},
+            "layers": layers, "outputs": ["head"]}
+
+
+def spec_for_scheme(scheme: str, in_channels: int, in_range: tuple[int, int], out_channels: int,
+                    size: str) -> dict[str, Any]:
+    """The network shape a pass scheme needs (rows: mixed free/causal inputs; others: plain CNN)."""
+    cfg = SIZES[size]
+    if scheme == "rows":
+        n_causal = 63
+        return cnn_rows_spec(in_channels - n_causal, n_causal, in_range, out_channels, cfg["width"], cfg["depth"])
+    return cnn_spec(in_channels, in_range, out_channels, cfg["width"], cfg["depth"])

@@ -148,6 +148,15 @@ def checker_features(coefs: Coefs, c: int) -> np.ndarray:
     return np.concatenate([bl, np.stack(planes)])
 
 
+def rows_features(coefs: Coefs, c: int) -> np.ndarray:
+    """Scheme (d): DC plane first, then AC block row by block row. Channels: the 5 DC-scheme planes (free),
+    then the 63 AC bit lengths shifted down one block row (row i holds row i-1: rows-causal). [68, by, bx]"""
+    ac = ac_target(coefs.components[c])
+    shifted = np.zeros_like(ac)
+    shifted[:, 1:] = ac[:, :-1]
+    return np.concatenate([dc_features(coefs, c), shifted])
+
+
 def _all(coefs: Coefs) -> range:
     return range(len(coefs.components))
 
@@ -161,6 +170,7 @@ SCHEMES: dict[str, tuple[Callable[[Coefs, int], np.ndarray], Callable[[Coefs], r
     "dc": (dc_features, _all),
     "luma": (luma_features, _chroma),
     "checker": (checker_features, _all),
+    "rows": (rows_features, _all),
 }
 
 

@@ -91,11 +91,15 @@ class QGraph(nn.Module):
             name, src = layer["name"], layer["src"]
             srcs = src if isinstance(src, list) else [src]
             if layer["op"] == "conv":
-                self.convs[_key(name)] = QConv(self.chan[src], layer["cout"], layer["k"], layer["groups"],
-                                         (masks or {}).get(name))
+                mask = (masks or {}).get(name)
+                if mask is None and "mask" in layer:
+                    mask = ops.named_mask(layer["mask"], layer["k"])
+                self.convs[_key(name)] = QConv(self.chan[src], layer["cout"], layer["k"], layer["groups"], mask)
                 self.frac[name], self.chan[name] = int(layer["frac"]), int(layer["cout"])
             elif layer["op"] == "concat":
                 self.frac[name], self.chan[name] = self.frac[srcs[0]], sum(self.chan[s] for s in srcs)
+            elif layer["op"] == "slice":
+                self.frac[name], self.chan[name] = self.frac[src], layer["stop"] - layer["start"]
             else:
                 self.frac[name] = int(layer.get("frac", self.frac[srcs[0]]))
                 self.chan[name] = self.chan[srcs[0]]
@@ -125,6 +129,8 @@ class QGraph(nn.Module):
             return torch.clamp(vals[src], -1.0, 1.0)
         if op == "mul":
             return fake_quant(vals[src[0]] * vals[src[1]], f, *layer["range"])
+        if op == "slice":
+            return vals[src][:, layer["start"] : layer["stop"]]
         raise ValueError(f"unknown op {op}")
 
     def export(self) -> IntModel:

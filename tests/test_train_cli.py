@@ -53,11 +53,11 @@ def test_loss_falls_and_training_is_seeded():
     runs = []
     for _ in range(2):
         torch.manual_seed(0)
-        g = QGraph(cnn_spec(tr[0][0].shape[0], F.FEATURE_RANGE, F.N_TARGETS, 8, 1))
+        g = QGraph(cnn_spec(tr[0][0].shape[0], F.FEATURE_RANGE, F.N_TARGETS, 8, 1, F.FEATURE_FRAC))
         hist = train(g, tr, va, steps=40, batch=4, crop=12, lr=1e-2, seed=3, val_every=20)
         runs.append((hist, g.export().to_bytes()))
     hist = runs[0][0]
-    assert np.mean(hist.train_loss[-8:]) < 0.7 * np.mean(hist.train_loss[:4])
+    assert np.mean(hist.train_loss[-8:]) < 0.85 * np.mean(hist.train_loss[:4])
     assert hist.val_loss[-1] < hist.val_loss[0]
     assert runs[0][1] == runs[1][1]  # same seed, same integer model
 

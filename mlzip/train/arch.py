@@ -45,7 +45,7 @@ def cnn_spec(in_channels: int, in_range: tuple[int, int], out_channels: int, wid
 
 
 def cnn_rows_spec(n_free: int, n_causal: int, in_range: tuple[int, int], out_channels: int, width: int,
-                  depth: int, k: int = 3) -> dict[str, Any]:
+                  depth: int, in_frac: int = 0, k: int = 3) -> dict[str, Any]:
     """Two inputs: the first n_free channels may be read anywhere (e.g. the DC plane, decoded first);
     the last n_causal are rows-causal (AC of the rows above, already shifted down one block row).
     Every layer after the merge only looks at its own row and above, so block row i's outputs never
@@ -70,15 +70,16 @@ def cnn_rows_spec(n_free: int, n_causal: int, in_range: tuple[int, int], out_cha
         x = f"b{i}.add"
     layers.append({"op": "conv", "name": "head", "src": x, "k": 1, "groups": 1, "cout": out_channels,
                    "frac": OUT_FRAC, "range": list(OUT_RANGE)})
-    return {"family": "cnn", "input": {"channels": n_free + n_causal, "frac": 0, "range": list(in_range)},
+    return {"family": "cnn", "input": {"channels": n_free + n_causal, "frac": in_frac, "range": list(in_range)},
             "layers": layers, "outputs": ["head"]}
 
 
 def spec_for_scheme(scheme: str, in_channels: int, in_range: tuple[int, int], out_channels: int,
-                    size: str) -> dict[str, Any]:
+                    size: str, in_frac: int = 0) -> dict[str, Any]:
     """The network shape a pass scheme needs (rows: mixed free/causal inputs; others: plain CNN)."""
     cfg = SIZES[size]
     if scheme == "rows":
         n_causal = 63
-        return cnn_rows_spec(in_channels - n_causal, n_causal, in_range, out_channels, cfg["width"], cfg["depth"])
-    return cnn_spec(in_channels, in_range, out_channels, cfg["width"], cfg["depth"])
+        return cnn_rows_spec(in_channels - n_causal, n_causal, in_range, out_channels, cfg["width"], cfg["depth"],
+                             in_frac)
+    return cnn_spec(in_channels, in_range, out_channels, cfg["width"], cfg["depth"], in_frac)

@@ -31,7 +31,7 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
 
     from mlzip.train import data as D
     from mlzip.train.arch import SIZES, spec_for_scheme
-    from mlzip.train.features import (FEATURE_RANGE, N_TARGETS, SCHEMES, SIGN_THRESHOLDS, build_samples,
+    from mlzip.train.features import (FEATURE_FRAC, FEATURE_RANGE, N_TARGETS, SCHEMES, SIGN_THRESHOLDS, build_samples,
                                       fit_hint_thresholds)
     from mlzip.train.loop import train
     from mlzip.train.qat import QGraph
@@ -55,7 +55,7 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
 
     torch.manual_seed(seed)
     cfg = SIZES[size]
-    graph = QGraph(spec_for_scheme(scheme, train_set[0][0].shape[0], FEATURE_RANGE, N_TARGETS, size))
+    graph = QGraph(spec_for_scheme(scheme, train_set[0][0].shape[0], FEATURE_RANGE, N_TARGETS, size, FEATURE_FRAC))
     with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total} loss {task.fields[loss]:.4f}"),
                   TimeRemainingColumn(), disable=quiet, transient=True) as bar:
         task = bar.add_task("train", total=steps, loss=float("nan"))

@@ -20,6 +20,10 @@ ZIGZAG = np.array([
 ])
 MAX_BITLEN = 11
 FEATURE_RANGE = (-256, 256)
+# Input codes carry 5 fractional bits (real values within +-8): with raw integers the stem saturates
+# its clamped activations and stops learning (measured: worse than a per-position mean).
+FEATURE_FRAC = 5
+BITLEN_GAIN = 16  # bit-length feature planes scaled to real values 0..5.5, like the DC plane
 N_HINTS = 12
 # Hint buckets are per zigzag position: thresholds [63, N_HINTS - 1] on the network's predicted bit
 # length codes, set at the training data's quantiles so every position uses all buckets. They are
@@ -79,7 +83,7 @@ def dc_features(coefs: Coefs, c: int) -> np.ndarray:
     chroma flag. [5, by, bx]"""
     comp, q = coefs.components[c], coefs.qtables[c]
     h, w = comp.shape[:2]
-    consts = quant_planes(q) + [8 if c > 0 else 0]
+    consts = quant_planes(q) + [32 if c > 0 else 0]
     planes = [dc_plane(comp, q)] + [np.full((h, w), v, dtype=np.int64) for v in consts]
     return np.stack(planes)
 
@@ -104,7 +108,7 @@ def luma_features(coefs: Coefs, c: int) -> np.ndarray:
     h, w = comp.shape[:2]
     consts = quant_planes(q) + [quant_planes(coefs.qtables[0])[1]]
     planes = [dc_plane(comp, q)] + [np.full((h, w), v, dtype=np.int64) for v in consts]
-    return np.concatenate([luma_on_chroma_grid(coefs, c), np.stack(planes)])
+    return np.concatenate([luma_on_chroma_grid(coefs, c) * BITLEN_GAIN, np.stack(planes)])
 
 
 N_SIGN_HINTS = 5
@@ -142,9 +146,9 @@ def checker_features(coefs: Coefs, c: int) -> np.ndarray:
     chroma flag. [64 + 5, by, bx]"""
     comp = coefs.components[c]
     black, _ = checker_masks(comp.shape)
-    bl = bitlen(zigzag(comp)).transpose(2, 0, 1) * black[None]
-    consts = quant_planes(coefs.qtables[c]) + [8 if c > 0 else 0]
-    planes = [black.astype(np.int64) * 8] + [np.full(comp.shape[:2], v, np.int64) for v in consts]
+    bl = np.minimum(bitlen(zigzag(comp)), MAX_BITLEN).transpose(2, 0, 1) * black[None] * BITLEN_GAIN
+    consts = quant_planes(coefs.qtables[c]) + [32 if c > 0 else 0]
+    planes = [black.astype(np.int64) * 32] + [np.full(comp.shape[:2], v, np.int64) for v in consts]
     return np.concatenate([bl, np.stack(planes)])
 
 
@@ -153,7 +157,7 @@ def rows_features(coefs: Coefs, c: int) -> np.ndarray:
     then the 63 AC bit lengths shifted down one block row (row i holds row i-1: rows-causal). [68, by, bx]"""
     ac = ac_target(coefs.components[c])
     shifted = np.zeros_like(ac)
-    shifted[:, 1:] = ac[:, :-1]
+    shifted[:, 1:] = ac[:, :-1] * BITLEN_GAIN
     return np.concatenate([dc_features(coefs, c), shifted])
 
 

@@ -213,3 +213,10 @@ def test_rows_spec_never_looks_below_in_its_causal_inputs():
     x3 = x.copy()
     x3[:, :2, r + 1 :] += 9  # free channels below row r do reach it
     assert not np.array_equal(model.forward(x3)["head"][:, :, r], ref[:, :, r])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_equals_numpy_runtime():
+    _, model = _random_model(11, width=32, depth=3)
+    x = _inputs(11, 2, 3, 33, 47)
+    assert np.array_equal(int_forward_torch(model, x, device="cuda")["head"], model.forward(x)["head"])

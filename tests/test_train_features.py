@@ -73,3 +73,13 @@ def test_sign_targets_and_hints():
     zz = F.zigzag(coefs.components[0])
     assert np.array_equal(t[63 + 4], np.sign(zz[..., 5]))
     assert F.sign_hint_from_prediction(np.array([-256, -60, 0, 60, 256])).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_image_rank_thresholds_split_each_position_evenly():
+    rng = np.random.default_rng(1)
+    pred = rng.integers(0, 1000, (126, 12, 10)) + np.arange(126)[:, None, None] * 1000
+    thr = F.image_rank_thresholds(pred)
+    assert thr.shape == (63, F.N_HINTS - 1)
+    h = F.hint_from_prediction(pred, thr)
+    counts = np.bincount(h[7].ravel(), minlength=F.N_HINTS)
+    assert counts.min() >= 5 and counts.max() <= 15

@@ -240,10 +240,20 @@ def predict(model, coefs: D.Coefs, scheme: str) -> dict[int, np.ndarray]:
     return {c: model.forward(feat(coefs, c)[None])["head"][0] for c in comps(coefs)}
 
 
-def cnn_hints(preds: dict[int, np.ndarray], thresholds: np.ndarray, use_mag: bool, use_sign: bool):
-    return {c: (F.hint_from_prediction(p, thresholds).transpose(1, 2, 0) if use_mag else None,
+def cnn_hints(preds: dict[int, np.ndarray], thresholds: np.ndarray | None, use_mag: bool, use_sign: bool):
+    """Hint arrays from predictions; thresholds None = per-image ranks (F.image_rank_thresholds)."""
+    def mag(p):
+        thr = F.image_rank_thresholds(p) if thresholds is None else thresholds
+        return F.hint_from_prediction(p, thr).transpose(1, 2, 0)
+
+    return {c: (mag(p) if use_mag else None,
                 F.sign_hint_from_prediction(p[63:]).transpose(1, 2, 0) if use_sign else None)
             for c, p in preds.items()}
+
+
+def only(hints: dict, which: int) -> dict:
+    """Keep the magnitude (0) or the sign (1) part of hand-made hints."""
+    return {c: (h[0], None) if which == 0 else (None, h[1]) for c, h in hints.items()}
 
 
 def run(args) -> dict:
@@ -284,8 +294,16 @@ def run(args) -> dict:
         "+CNN sign": (1, lambda co: image_blocks(co, sch, cnn_hints(preds(co), thresholds, False, True), 1)),
         "+CNN both": (nh, lambda co: image_blocks(co, sch, cnn_hints(preds(co), thresholds, True, True), nh)),
     }
+    if sch != "rows":  # the whole prediction map exists before the AC pass: rank within the image
+        arms["+CNN mag img-rank"] = (nh, lambda co: image_blocks(co, sch, cnn_hints(preds(co), None, True, False), nh))
+        arms["+CNN both img-rank"] = (nh, lambda co: image_blocks(co, sch, cnn_hints(preds(co), None, True, True), nh))
     if hand:
-        arms["+hand both"] = (nh, lambda co: image_blocks(co, sch, {c: hand(co, c) for c in comps(co)}, nh))
+        def hand_hints(co):
+            return {c: hand(co, c) for c in comps(co)}
+
+        arms["+hand mag"] = (nh, lambda co: image_blocks(co, sch, only(hand_hints(co), 0), nh))
+        arms["+hand sign"] = (1, lambda co: image_blocks(co, sch, only(hand_hints(co), 1), 1))
+        arms["+hand both"] = (nh, lambda co: image_blocks(co, sch, hand_hints(co), nh))
     models = {arm: AdaptiveModel(n) for arm, (n, _) in arms.items()}
     for coefs in prior_imgs:  # priors from the training split only
         for arm, (_, fn) in arms.items():

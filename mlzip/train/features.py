@@ -123,6 +123,15 @@ def fit_hint_thresholds(preds: Sequence[np.ndarray]) -> np.ndarray:
     return np.quantile(flat, qs, axis=1, method="lower").T.astype(np.int32)
 
 
+def image_rank_thresholds(pred_codes: np.ndarray) -> np.ndarray:
+    """Per-position quantiles of one image's own predictions [63+, h, w] -> [63, N_HINTS-1] (integer sort,
+    so encoder and decoder agree). Usable when the whole prediction map exists before the AC pass
+    (schemes dc, luma, checker); it removes what all blocks of the image share (mostly the quality)."""
+    flat = np.sort(pred_codes[:63].reshape(63, -1), axis=1)
+    idx = (np.arange(1, N_HINTS) * flat.shape[1]) // N_HINTS
+    return flat[:, idx]
+
+
 def hint_from_prediction(pred_codes: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """Predicted bit-length codes [63, h, w] -> hint buckets 0..N_HINTS-1 (count of thresholds passed)."""
     t = np.asarray(thresholds, dtype=np.int64)[:, :, None, None]

@@ -41,7 +41,7 @@ PRIOR_WEIGHT = 32.0
 LIMIT = 255.0
 
 
-@njit(cache=True)
+@njit(cache=False)  # run as __main__ and imported by tests: a shared cache would mix module names
 def _code(n0, n1, i, bit, limit):
     a, b = n0[i], n1[i]
     p1 = (b + 0.4) / (a + b + 0.8)
@@ -56,7 +56,7 @@ def _code(n0, n1, i, bit, limit):
     return cost
 
 
-@njit(cache=True)
+@njit(cache=False)  # run as __main__ and imported by tests: a shared cache would mix module names
 def ac_cost(vals, nbr, hint, shint, cls, nh, n0, n1, m0, m1, s0, s1, limit):
     """Bits per block for the AC coefficients vals [B, 63] (zigzag, coding order); updates the counts.
     The sign is coded in context (luma/chroma, position, sign hint)."""

@@ -269,6 +269,7 @@ def run(args) -> dict:
     va = load(args.train, "val", 2, 1, None, 256)
     print(f"train images {len(tr)}, val images {len(va)}, loaded in {time.monotonic() - t0:.0f}s", flush=True)
     trs, vas = F.build_samples(tr, args.scheme), F.build_samples(va, args.scheme)
+    torch.manual_seed(0)
     graph = QGraph(spec_for_scheme(args.scheme, trs[0][0].shape[0], F.FEATURE_RANGE, F.N_TARGETS, args.size,
                                      F.FEATURE_FRAC))
     hist = train(graph, trs, vas, steps=args.steps, seconds=args.minutes * 60, batch=8, crop=24, seed=0,

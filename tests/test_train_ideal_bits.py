@@ -10,11 +10,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import ideal_bits as IB  # noqa: E402
 
 
-def _blocks(vals, hint=None, nh=1):
+def _blocks(vals, hint=None, nh=1, feat=None):
     b = vals.shape[0]
     z = np.zeros((b, 63), np.uint8)
     return (vals.astype(np.int32), z, z if hint is None else hint.astype(np.uint8), z + IB.UNSURE,
-            np.zeros(b, np.uint8))
+            np.zeros(b, np.uint8), np.zeros((b, 63, 0)) if feat is None else feat)
 
 
 def test_adaptation_makes_repeated_data_cheap():
@@ -34,6 +34,10 @@ def test_informative_hint_saves_bits_and_useless_hint_costs_little():
     noise = IB.AdaptiveModel(4).cost(_blocks(vals, rng.integers(0, 4, (3000, 63)), 4))
     assert good < 0.9 * plain
     assert plain <= noise < 1.1 * plain
+    feat = np.stack([active * 2.0 - 1, np.zeros(active.shape)], -1)
+    mixed = IB.AdaptiveModel(1, 2)
+    mixed.fit(_blocks(vals, feat=feat))
+    assert mixed.cost(_blocks(vals, feat=feat)) < 0.9 * plain
 
 
 def test_prior_from_fit_helps_a_small_image():

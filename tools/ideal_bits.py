@@ -39,29 +39,59 @@ NS = 5  # sign hint buckets (F.N_SIGN_HINTS)
 NBINS = 16  # zero flag + unary exponent bins per context
 PRIOR_WEIGHT = 32.0
 LIMIT = 255.0
+MIX_LR = 0.002
 
 
 @njit(cache=False)  # run as __main__ and imported by tests: a shared cache would mix module names
-def _code(n0, n1, i, bit, limit):
-    a, b = n0[i], n1[i]
-    p1 = (b + 0.4) / (a + b + 0.8)
-    cost = -np.log2(p1) if bit else -np.log2(1.0 - p1)
+def _update(n0, n1, i, bit, limit):
     if bit:
-        n1[i] = b + 1.0
+        n1[i] += 1.0
     else:
-        n0[i] = a + 1.0
+        n0[i] += 1.0
     if n0[i] + n1[i] > limit:
         n0[i] *= 0.5
         n1[i] *= 0.5
+
+
+@njit(cache=False)
+def _code(n0, n1, i, bit, limit):
+    p1 = (n1[i] + 0.4) / (n0[i] + n1[i] + 0.8)
+    cost = -np.log2(p1) if bit else -np.log2(1.0 - p1)
+    _update(n0, n1, i, bit, limit)
     return cost
 
 
-@njit(cache=False)  # run as __main__ and imported by tests: a shared cache would mix module names
-def ac_cost(vals, nbr, hint, shint, cls, nh, n0, n1, m0, m1, s0, s1, limit):
+@njit(cache=False)
+def _mix_code(n0, n1, i, bit, limit, w, feat, lr):
+    """Zero flag by logistic mixing of the adaptive estimate and the network features (paq8-style);
+    the mixer weights w learn online."""
+    p0 = (n1[i] + 0.4) / (n0[i] + n1[i] + 0.8)
+    nf = feat.shape[0]
+    x = np.empty(nf + 2)
+    x[0] = np.log(p0 / (1.0 - p0))
+    for j in range(nf):
+        x[j + 1] = feat[j]
+    x[nf + 1] = 1.0
+    z = 0.0
+    for j in range(nf + 2):
+        z += w[j] * x[j]
+    p = 1.0 / (1.0 + np.exp(-z))
+    p = min(max(p, 1e-5), 1.0 - 1e-5)
+    err = bit - p
+    for j in range(nf + 2):
+        w[j] += lr * err * x[j]
+    _update(n0, n1, i, bit, limit)
+    return -np.log2(p) if bit else -np.log2(1.0 - p)
+
+
+@njit(cache=False)
+def ac_cost(vals, nbr, hint, shint, cls, feat, nh, n0, n1, m0, m1, s0, s1, mixw, lr, limit):
     """Bits per block for the AC coefficients vals [B, 63] (zigzag, coding order); updates the counts.
-    The sign is coded in context (luma/chroma, position, sign hint)."""
+    The sign is coded in context (luma/chroma, position, sign hint). With network features
+    (feat [B, 63, nf], nf > 0) the zero flag mixes counts and features (weights mixw [2*63, nf+2])."""
     nblocks = vals.shape[0]
     bits = np.zeros(nblocks)
+    mix = feat.shape[2] > 0
     for b in range(nblocks):
         c = cls[b]
         p1 = 0
@@ -71,7 +101,10 @@ def ac_cost(vals, nbr, hint, shint, cls, nh, n0, n1, m0, m1, s0, s1, limit):
             a = abs(vals[b, k])
             ctx = ((((c * 63 + k) * NB + nbr[b, k]) * 3 + p1 + p2) * nh + hint[b, k]) * NBINS
             nz = 1 if a != 0 else 0
-            tot += _code(n0, n1, ctx, nz, limit)
+            if mix:
+                tot += _mix_code(n0, n1, ctx, nz, limit, mixw[c * 63 + k], feat[b, k], lr)
+            else:
+                tot += _code(n0, n1, ctx, nz, limit)
             if nz:
                 e = 0
                 t = a
@@ -97,15 +130,17 @@ def ac_cost(vals, nbr, hint, shint, cls, nh, n0, n1, m0, m1, s0, s1, limit):
 class AdaptiveModel:
     """Count tables for one context layout; `fit` accumulates a prior, `cost` codes one image from it."""
 
-    def __init__(self, nh: int):
+    def __init__(self, nh: int, nf: int = 0):
         self.nh = nh
+        self.mixw = np.zeros((2 * 63, nf + 2))
+        self.mixw[:, 0] = 1.0  # start as the plain adaptive estimate
         size = 2 * 63 * NB * 3 * nh * NBINS
         self.n0, self.n1 = np.zeros(size), np.zeros(size)
         self.m0, self.m1 = np.zeros(2 * 63 * 16), np.zeros(2 * 63 * 16)
         self.s0, self.s1 = np.zeros(2 * 63 * NS), np.zeros(2 * 63 * NS)
 
     def fit(self, blocks) -> None:
-        ac_cost(*blocks, self.nh, self.n0, self.n1, self.m0, self.m1, self.s0, self.s1, 1e18)
+        ac_cost(*blocks, self.nh, self.n0, self.n1, self.m0, self.m1, self.s0, self.s1, self.mixw, MIX_LR, 1e18)
 
     def cost(self, blocks) -> float:
         def scaled(a, b):
@@ -115,7 +150,8 @@ class AdaptiveModel:
         n0, n1 = scaled(self.n0, self.n1)
         m0, m1 = scaled(self.m0, self.m1)
         s0, s1 = scaled(self.s0, self.s1)
-        return float(ac_cost(*blocks, self.nh, n0, n1, m0, m1, s0, s1, LIMIT).sum())
+        mixw = self.mixw.copy()
+        return float(ac_cost(*blocks, self.nh, n0, n1, m0, m1, s0, s1, mixw, MIX_LR, LIMIT).sum())
 
 
 # ---- contexts -----------------------------------------------------------------------------------
@@ -143,9 +179,9 @@ WHITE = [(1, 0), (0, 1), (-1, 0), (0, -1)]  # the four black neighbours of a whi
 UNSURE = 2  # the neutral sign hint
 
 
-def blocks_for(comp: np.ndarray, c: int, hint, nh: int, offsets, select=None):
-    """(vals, nbr, hint, sign hint, cls) of a component's blocks; hint = None or (mag [by,bx,63] | None,
-    sign [by,bx,63] | None)."""
+def blocks_for(comp: np.ndarray, c: int, hint, nh: int, offsets, select=None, feat=None):
+    """(vals, nbr, hint, sign hint, cls, feat) of a component's blocks; hint = None or (mag [by,bx,63] | None,
+    sign [by,bx,63] | None); feat = None or mixer inputs [by, bx, 63, nf]."""
     zz = F.zigzag(comp).astype(np.int32)
     nbr = neighbour_bucket(np.abs(zz), offsets)[..., 1:]
     mag, sgn = hint if hint is not None else (None, None)
@@ -156,11 +192,15 @@ def blocks_for(comp: np.ndarray, c: int, hint, nh: int, offsets, select=None):
         vals, nbr, h, sh = vals[select], nbr[select], h[select], sh[select]
     vals, nbr, h, sh = (np.ascontiguousarray(a.reshape(-1, 63)) for a in (vals, nbr, h, sh))
     cls = np.full(vals.shape[0], min(c, 1), np.uint8)
-    return vals, nbr, h, sh, cls
+    if feat is None:
+        f = np.zeros((vals.shape[0], 63, 0))
+    else:
+        f = np.ascontiguousarray((feat if select is None else feat[select]).reshape(-1, 63, feat.shape[-1]))
+    return vals, nbr, h, sh, cls, f
 
 
 def concat_blocks(parts):
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(6))
 
 
 # ---- schemes ------------------------------------------------------------------------------------
@@ -200,19 +240,21 @@ def luma_sum_hint(coefs: D.Coefs, c: int):
     return np.minimum(g, F.N_HINTS - 1), _sign_bucket(ssum)
 
 
-def image_blocks(coefs: D.Coefs, scheme: str, hints: dict[int, np.ndarray] | None, nh: int):
+def image_blocks(coefs: D.Coefs, scheme: str, hints: dict[int, np.ndarray] | None, nh: int,
+                 feats: dict[int, np.ndarray] | None = None):
     """All coded AC blocks of one image for a scheme, with an optional per-component hint [by, bx, 63]."""
     comps = SCHEMES[scheme][1](coefs)
     parts = []
     for c in comps:
         comp = coefs.components[c]
         hint = None if hints is None else hints.get(c)
+        feat = None if feats is None else feats[c]
         if scheme == "checker":
             black, white = checker_masks(comp.shape[:2])
-            parts.append(blocks_for(comp, c, None, nh, BLACK, black))
-            parts.append(blocks_for(comp, c, hint, nh, WHITE, white))
+            parts.append(blocks_for(comp, c, None, nh, BLACK, black, None if feat is None else np.zeros_like(feat)))
+            parts.append(blocks_for(comp, c, hint, nh, WHITE, white, feat))
         else:
-            parts.append(blocks_for(comp, c, hint, nh, RASTER))
+            parts.append(blocks_for(comp, c, hint, nh, RASTER, feat=feat))
     return concat_blocks(parts) if parts else None
 
 
@@ -249,6 +291,15 @@ def cnn_hints(preds: dict[int, np.ndarray], thresholds: np.ndarray | None, use_m
     return {c: (mag(p) if use_mag else None,
                 F.sign_hint_from_prediction(p[63:]).transpose(1, 2, 0) if use_sign else None)
             for c, p in preds.items()}
+
+
+def mix_features(preds: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Mixer inputs from predicted bit lengths: the value and its log. [by, bx, 63, 2]"""
+    out = {}
+    for c, p in preds.items():
+        v = np.maximum(p[:63].transpose(1, 2, 0) / 256.0, 0.0)
+        out[c] = np.stack([v, np.log2(v + 1.0 / 16)], axis=-1)
+    return out
 
 
 def only(hints: dict, which: int) -> dict:
@@ -295,6 +346,8 @@ def run(args) -> dict:
         "+CNN sign": (1, lambda co: image_blocks(co, sch, cnn_hints(preds(co), thresholds, False, True), 1)),
         "+CNN both": (nh, lambda co: image_blocks(co, sch, cnn_hints(preds(co), thresholds, True, True), nh)),
     }
+    arms["+CNN sign, mix"] = (1, lambda co: image_blocks(co, sch, cnn_hints(preds(co), thresholds, False, True), 1,
+                                                         mix_features(preds(co))))
     if sch != "rows":  # the whole prediction map exists before the AC pass: rank within the image
         arms["+CNN mag img-rank"] = (nh, lambda co: image_blocks(co, sch, cnn_hints(preds(co), None, True, False), nh))
         arms["+CNN both img-rank"] = (nh, lambda co: image_blocks(co, sch, cnn_hints(preds(co), None, True, True), nh))
@@ -305,7 +358,7 @@ def run(args) -> dict:
         arms["+hand mag"] = (nh, lambda co: image_blocks(co, sch, only(hand_hints(co), 0), nh))
         arms["+hand sign"] = (1, lambda co: image_blocks(co, sch, only(hand_hints(co), 1), 1))
         arms["+hand both"] = (nh, lambda co: image_blocks(co, sch, hand_hints(co), nh))
-    models = {arm: AdaptiveModel(n) for arm, (n, _) in arms.items()}
+    models = {arm: AdaptiveModel(n, 2 if "mix" in arm else 0) for arm, (n, _) in arms.items()}
     for coefs in prior_imgs:  # priors from the training split only
         for arm, (_, fn) in arms.items():
             blocks = fn(coefs)

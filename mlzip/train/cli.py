@@ -54,10 +54,10 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
         raise MlzError("no usable images in the training data")
 
     torch.manual_seed(seed)
-    cfg = SIZES[size]
     graph = QGraph(spec_for_scheme(scheme, train_set[0][0].shape[0], FEATURE_RANGE, N_TARGETS, size, FEATURE_FRAC))
-    with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total} loss {task.fields[loss]:.4f}"),
-                  TimeRemainingColumn(), disable=quiet, transient=True) as bar:
+    columns = (TextColumn("[bold]train"), BarColumn(),
+               TextColumn("{task.completed}/{task.total} loss {task.fields[loss]:.4f}"), TimeRemainingColumn())
+    with Progress(*columns, disable=quiet, transient=True) as bar:
         task = bar.add_task("train", total=steps, loss=float("nan"))
         hist = train(graph, train_set, val_set, steps=steps, seconds=None if minutes is None else minutes * 60,
                      batch=batch, crop=crop, lr=lr, seed=seed, val_every=max(steps // 10, 1),
@@ -78,7 +78,7 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
         "size": size,
         "file": out.name,
         "sha256": hashlib.sha256(blob).hexdigest(),
-        "architecture": {"kind": family, "scheme": scheme, "target": "ac_bitlen+sign", **cfg,
+        "architecture": {"kind": family, "scheme": scheme, "target": "ac_bitlen+sign", **SIZES[size],
                          "inputs": train_set[0][0].shape[0]},
         "params": model.params,
         "training": {"data": [str(d) for d in data], "seed": seed, "steps": hist.steps[-1], "batch": batch,

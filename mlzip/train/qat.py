@@ -153,4 +153,4 @@ def int_forward_torch(model: IntModel, x: Any, device: str = "cpu") -> dict[str,
     return {k: v.cpu().numpy() for k, v in out.items()}
 
 
-__all__ = ["QGraph", "QConv", "fake_quant", "int_forward_torch", "ops"]
+__all__ = ["QGraph", "QConv", "fake_quant", "int_forward_torch"]

@@ -358,6 +358,7 @@ def run(args) -> dict:
         arms["+hand mag"] = (nh, lambda co: image_blocks(co, sch, only(hand_hints(co), 0), nh))
         arms["+hand sign"] = (1, lambda co: image_blocks(co, sch, only(hand_hints(co), 1), 1))
         arms["+hand both"] = (nh, lambda co: image_blocks(co, sch, hand_hints(co), nh))
+        arms["+hand both, CNN mix"] = (nh, lambda co: image_blocks(co, sch, hand_hints(co), nh, mix_features(preds(co))))
     models = {arm: AdaptiveModel(n, 2 if "mix" in arm else 0) for arm, (n, _) in arms.items()}
     for coefs in prior_imgs:  # priors from the training split only
         for arm, (_, fn) in arms.items():

@@ -213,7 +213,8 @@ def _parse(data: bytes) -> JpegImage:
     if frame.height == 0:  # the DNL segment right after the first scan gives the height
         _find_dnl(data, int(unstuff(arr, header_end)[4]), st)
     bases, grids, total = component_bases(frame)
-    flat = np.zeros(total, np.int16)
+    flat = np.empty(total, np.int16)
+    flat.fill(0)  # np.empty gets transparent huge pages for big arrays: far fewer page faults than np.zeros
     scans: list[Scan] = []
     orders: dict = {}  # block orders by scan components, computed once per file
     pos = header_end

@@ -48,7 +48,8 @@ def test_wrong_restart_number():
 def test_missing_restart_marker():
     start = scan_start(RESTARTS)
     rst = RESTARTS.index(b"\xff\xd2", start)
-    round_trip(RESTARTS[:rst] + RESTARTS[rst + 2 :])
+    layout = round_trip(RESTARTS[:rst] + RESTARTS[rst + 2 :])
+    assert layout.codings[0].cut is None and layout.codings[0].odd_rst == [(2, 0)]
 
 
 def test_fill_bytes_before_markers():

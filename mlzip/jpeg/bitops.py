@@ -58,9 +58,8 @@ def nonzero_zigzag(words, woff, zt):
     for w in range(16):
         x = words[woff + w]
         if x != 0:
-            for lane in range(4):
-                if (x >> (16 * lane)) & 0xFFFF:
-                    nat |= np.int64(1) << (4 * w + lane)
+            for lane in range(4):  # branch-free: dense blocks would mispredict every lane
+                nat |= np.int64(((x >> (16 * lane)) & 0xFFFF) != 0) << (4 * w + lane)
     mask = np.int64(0)
     for b in range(8):
         mask |= zt[b, (nat >> (8 * b)) & 0xFF]

@@ -213,7 +213,8 @@ def _parse(data: bytes) -> JpegImage:
     if frame.height == 0:  # the DNL segment right after the first scan gives the height
         _find_dnl(data, int(unstuff(arr, header_end)[4]), st)
     bases, grids, total = component_bases(frame)
-    flat = np.zeros(total, np.int16)
+    flat = np.empty(total, np.int16)
+    flat.fill(0)  # np.empty gets transparent huge pages for big arrays: far fewer page faults than np.zeros
     scans: list[Scan] = []
     orders: dict = {}  # block orders by scan components, computed once per file
     pos = header_end
@@ -261,14 +262,13 @@ def _kernel_args(frame: Frame, scan: Scan, bases, grids, orders: dict):
 def _decode_scan(arr, start, frame, scan, bases, grids, flat, orders: dict) -> tuple[ScanCoding, int]:
     clean, seg_ends, rst_codes, clean_stop, region_end = unstuff(arr, start)
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids, orders)
-    cut, good_m, good_seg, good_bit, pad, runs, odd_rst = decode_scan(
+    cut, good_m, good_start, good_bit, pad, runs, odd_at, odd_code = decode_scan(
         clean, seg_ends, rst_codes, flat, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
         al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG, ZIGZAG_BYTES)
     coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None,
-                        odd_rst=[(int(j), int(rst_codes[j])) for j in odd_rst])
+                        odd_rst=[(int(j), max(int(c), 0)) for j, c in zip(odd_at, odd_code)])
     if cut or clean_stop != region_end:
-        seg_start = int(seg_ends[good_seg - 1]) if good_seg > 0 else 0
-        i = seg_start + good_bit // 8
+        i = int(good_start) + good_bit // 8
         rem = good_bit % 8
         if rem:
             nbits = 8 - rem
@@ -292,7 +292,7 @@ def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray,
     rst_bytes = 0xD0 + (np.arange(n_intervals, dtype=np.int64) & 7)
     for j, code in coding.odd_rst:
         if j < n_intervals:
-            rst_bytes[j] = code
+            rst_bytes[j] = code if code else -1  # 0: the file has no marker there
 
     def run(explicit: bool):
         runs = coding.runs if explicit and coding.runs is not None else np.zeros(0, np.int64)

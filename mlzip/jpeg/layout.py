@@ -37,7 +37,8 @@ class ScanCoding:
     cut: Cut | None = None
     runs: np.ndarray | None = None  # EOB run lengths as the file has them (AC progressive scans)
     runs_standard: bool | None = None  # whether libjpeg's rule gives the same runs (None: unknown)
-    odd_rst: list[tuple[int, int]] = field(default_factory=list)  # (interval, marker byte) if not RSTn
+    # (interval, marker byte) where the file does not have RSTn after an interval; byte 0: no marker
+    odd_rst: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -112,7 +113,7 @@ class Layout:
                 c.runs_standard = True
             if flags & FLAG_RST:
                 c.odd_rst = [(r.varint(), r.byte()) for _ in range(r.count())]
-                if any(not 0xD0 <= code <= 0xD7 for _, code in c.odd_rst):
+                if any(code and not 0xD0 <= code <= 0xD7 for _, code in c.odd_rst):
                     raise CorruptMember("bad JPEG layout")
             lay.codings.append(c)
         if r.p != len(data):

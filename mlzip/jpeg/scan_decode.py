@@ -107,34 +107,37 @@ def reset_blocks(coefs, block_off, bpm, m_from, m_to, kind, ss, se, al, zz):
 @njit(cache=True)
 def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n_mcu,
                 kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz, zt):
-    """Decode one scan. Returns (cut, good_mcus, cut_seg, cut_bit, pad, eob_runs, odd_rst).
+    """Decode one scan. Returns (cut, good_mcus, cut_start, cut_bit, pad, eob_runs, odd_at, odd_code).
 
     cut is False when every MCU decoded and every interval ended exactly as a standard encoder
-    ends it; otherwise the scan is kept up to good_mcus MCUs, which end at bit cut_bit of
-    restart interval cut_seg, and coefficients past that point are reset.
-    pad is the value (0 or 1) of the pad bits, eob_runs the EOB run lengths in coding order,
-    odd_rst the intervals followed by a restart marker with an unexpected number.
+    ends it; otherwise the scan is kept up to good_mcus MCUs, which end at bit cut_bit of the
+    restart interval starting at clean byte cut_start, and coefficients past that point are reset.
+    pad is the value (0 or 1) of the pad bits, eob_runs the EOB run lengths in coding order;
+    interval odd_at[i] is followed by marker byte odd_code[i] instead of RSTn (-1: no marker).
     """
     n_segs = seg_ends.shape[0]
     words = coefs.view(np.int64)  # four coefficients per word, for nonzero_zigzag
     nint = restart if restart > 0 else n_mcu
     runs = np.empty(n_mcu + 1 if kind >= AC_FIRST else 1, np.int64)
-    odd_rst = np.empty(n_segs, np.int64)
+    odd_at = np.empty(n_mcu // nint + 2, np.int64)
+    odd_code = np.empty(n_mcu // nint + 2, np.int64)
     n_odd = 0
     nruns = 0
     preds = np.zeros(4, np.int64)
     p1 = np.int64(1) << al
     m = 0
-    seg = 0
+    seg = 0  # clean segment (bytes between restart markers)
+    j = 0  # restart interval
+    start = 0  # clean offset where interval j starts
     good_m = 0
-    good_seg = 0
+    good_j = 0
+    good_start = 0
     good_bit = 0
     pad = -1
     fail = False
     eobrun = 0
     while m < n_mcu:
         if seg < n_segs:
-            start = seg_ends[seg - 1] if seg > 0 else 0
             end = seg_ends[seg]
         else:
             start = clean.shape[0]
@@ -343,14 +346,15 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
             m += 1
             if eobrun == 0:
                 good_m = m
-                good_seg = seg
+                good_j = j
+                good_start = start
                 good_bit = bitpos
         if fail:
             break
         # the interval ends: a standard encoder flushes the EOB run, pads, then writes RSTn
         bitpos = (pos - start) * 8 - n
         nbytes = (bitpos + 7) >> 3
-        if eobrun != 0 or nbytes != end - start:
+        if eobrun != 0 or (m == n_mcu and nbytes != end - start):
             fail = True
             break
         npad = nbytes * 8 - bitpos
@@ -361,14 +365,23 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                 fail = True
                 break
             pad = v
-        if m < n_mcu:
-            if seg + 1 >= n_segs:
-                fail = True
-                break
-            if rst_codes[seg] != 0xD0 + (seg & 7):  # a restart marker with the wrong number
-                odd_rst[n_odd] = seg
-                n_odd += 1
-        seg += 1
+        if m < n_mcu and nbytes < end - start:  # the next interval follows without a marker
+            odd_at[n_odd] = j
+            odd_code[n_odd] = -1
+            n_odd += 1
+            start += nbytes
+        else:
+            if m < n_mcu:
+                if seg + 1 >= n_segs:
+                    fail = True
+                    break
+                if rst_codes[seg] != 0xD0 + (j & 7):  # a restart marker with the wrong number
+                    odd_at[n_odd] = j
+                    odd_code[n_odd] = rst_codes[seg]
+                    n_odd += 1
+            start = end
+            seg += 1
+        j += 1
     if not fail and seg != n_segs:
         fail = True  # restart markers or bytes after the last interval
     if fail:
@@ -376,6 +389,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
     if pad < 0:
         pad = 1
     if fail:  # restart markers after the cut are raw bytes
-        while n_odd > 0 and odd_rst[n_odd - 1] >= good_seg:
+        while n_odd > 0 and odd_at[n_odd - 1] >= good_j:
             n_odd -= 1
-    return fail, good_m, good_seg, good_bit, pad, runs[:nruns].copy(), odd_rst[:n_odd].copy()
+    return (fail, good_m, good_start, good_bit, pad, runs[:nruns].copy(), odd_at[:n_odd].copy(),
+            odd_code[:n_odd].copy())

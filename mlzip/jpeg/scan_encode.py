@@ -108,7 +108,7 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
     With finish the scan is finished (EOB run flushed, pad bits); otherwise the bits of the last
     partial byte are left pending for the caller, who appends the rest of a cut scan. With
     explicit, EOB runs end where `runs` says instead of where libjpeg would end them. rst_bytes[j]
-    is the marker byte after restart interval j.
+    is the marker byte after restart interval j (-1: none).
     Returns (bytes, pending_bits_value, pending_bit_count, error, eob_runs_emitted).
     """
     out = np.empty(cap, np.uint8)
@@ -139,9 +139,10 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
             o, acc, nb = _flush(out, o, acc, nb)
             if nb > 0:
                 o, acc, nb = _flush(out, o, (acc << (8 - nb)) | (pad_byte >> nb), 8)
-            out[o] = 0xFF
-            out[o + 1] = rst_bytes[m // restart - 1]
-            o += 2
+            if rst_bytes[m // restart - 1] >= 0:
+                out[o] = 0xFF
+                out[o + 1] = rst_bytes[m // restart - 1]
+                o += 2
             preds[:] = 0
         base = m * bpm
         for i in range(bpm):

@@ -3,16 +3,26 @@
 One numba function codes one component plane, block by block in raster order; the same code encodes
 and decodes (``code_bit`` returns the decoded bit), so the two can never disagree. Per block:
 
-1. the non-zero count of the 7x7 AC part, context: the neighbours' counts;
-2. the 7x7 coefficients in zigzag order while non-zeros remain, context: position, non-zeros left,
-   magnitude bucket of the weighted average of the above/left/above-left same coefficient;
+1. the non-zero count of the 7x7 AC part (6-bit binary tree), context: weighted neighbours' counts
+   and, for chroma and the other planes, the co-located luma blocks' counts;
+2. the 7x7 coefficients in zigzag order while non-zeros remain; exponent context: position,
+   non-zeros left, magnitude bucket of a weighted average of the same coefficient in the
+   above/left/above-left/above-right blocks plus the already coded lower frequencies of this
+   block; sign context: the signs of the above and left blocks' same coefficient;
 3. the first row (predicted from the above block) and first column (from the left block) by pixel
-   continuity: the 1-D IDCT of the neighbour's boundary row must equal the current block's
-   (Lakhani's prediction, integer arithmetic, dequantized with the quantizer steps);
+   continuity: both blocks' pixel rows, extrapolated half a pixel to the shared edge by their
+   gradient, must meet (Lakhani's prediction made smoother, integer arithmetic, dequantized with
+   the quantizer steps). The value is coded with the prediction (quarter steps) as context, not as
+   a residual: measured 1.3 % smaller;
 4. DC as a residual from the pixel continuity of the left and above blocks: 16 estimates from
    gradients across the block edges, their mean is the prediction, their spread the context.
 
-Every value is coded as exponent (unary), sign and mantissa bits (``code_int``).
+Every value is coded as exponent (unary), sign and mantissa bits (``code_int``); mantissa bits
+below the top four are coded raw. Contexts start from a trained prior (``prior.py``).
+
+Changing anything here changes the format: give it a new version in ``api.py``, rebuild the prior,
+and keep this version decodable. Numba's cache does not notice changes in ``rangecoder.py`` (its
+functions are inlined here): clear ``__pycache__`` after editing it.
 """
 
 import numpy as np

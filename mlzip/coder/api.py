@@ -93,6 +93,8 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
                         hints: list[np.ndarray] | None = None,
                         model: np.ndarray | None = None) -> bytes:
     """``model``: continue from (and update) this context state; used to train the prior."""
+    if not 1 <= level <= 9:
+        raise ValueError(f"level {level} outside 1..9")
     planes = []
     for c in coefs:
         c = np.asarray(c)

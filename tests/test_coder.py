@@ -116,6 +116,14 @@ def test_bad_arguments_are_rejected():
         encode_coefficients([np.zeros((2, 2, 63), np.int16)], _q(1), [(1, 1)])
     with pytest.raises(ValueError):
         encode_coefficients([np.zeros((2, 2, 64), np.int16)], _q(2), [(1, 1)])
+    with pytest.raises(ValueError):
+        encode_coefficients([np.zeros((2, 2, 64), np.int16)], _q(1), [(1, 1)], level=0)
+
+
+def test_every_level_round_trips():
+    coefs = _planes([(3, 3)], FILLS["random_small"])
+    blobs = {_round_trip(coefs, _q(1), [(1, 1)], level=level) for level in range(1, 10)}
+    assert len(blobs) == 1  # format version 1 has one setting
 
 
 # --- real JPEG coefficients (Pillow writes, jpeglib reads) ---------------------------------------

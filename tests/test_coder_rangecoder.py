@@ -46,6 +46,11 @@ class ReferenceCoder:
         self.count[ctx] = min(self.count[ctx] + 1, rc_mod.MAX_COUNT)
 
     def finish(self) -> bytes:
+        for k in range(32, -1, -1):  # the final value with the most trailing zero bits
+            v = (self.low + (1 << k) - 1) & ~((1 << k) - 1)
+            if v < self.low + self.range:
+                self.low = v
+                break
         for _ in range(5):
             self._shift_low()
         return bytes(self.out)

@@ -10,7 +10,16 @@ in frame order; ``qtables[i]``: the 64 quantizer steps (natural order); ``sampli
 Any int16 value round-trips. ``decode_coefficients`` raises :class:`mlzip.errors.CorruptMember` on a
 damaged blob.
 
-The default predictor is the hand-made classic one (:mod:`mlzip.coder.classic`).
+The default predictor is the hand-made classic one (:mod:`mlzip.coder.classic`), with contexts
+starting from a trained prior (:mod:`mlzip.coder.prior`, file ``classic_prior_v1.bin``).
+
+``level`` (1..9) is accepted for the container's ``-1 … -9``; format version 1 has one setting and
+every level writes the same bytes. Measured alternative: without the pixel-continuity edge
+predictions the coder was about 10 % faster and 1.1 % larger, not worth a second format.
+
+Blob: byte 0 = format version (high nibble) and flags, 4 bytes CRC-32, the range coder's bytes
+(see :mod:`mlzip.coder.api`). Decoding is integer-only and single-threaded, so the bytes do not
+depend on the machine or on numba's thread count.
 
 Extension point for learned models (``hints``): an optional list of uint8 ``[blocks_y, blocks_x, 64]``
 arrays, one per component. When given, ``hints[i][by, bx, k]`` replaces the classic model's magnitude

@@ -5,7 +5,7 @@ Blob layout (version 1)::
     byte 0      settings: high nibble = format version (1), low nibble = flags (bit 0: hints used)
     bytes 1..4  CRC-32 of byte 0, the stream and the coefficients (little endian): damage is
                 detected, never decoded into wrong values
-    bytes 5..   the range coder's output (its always-zero first byte dropped)
+    bytes 5..   the range coder's output (its always-zero first byte and trailing zeros dropped)
 """
 
 import zlib
@@ -93,6 +93,8 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
                         hints: list[np.ndarray] | None = None,
                         model: np.ndarray | None = None) -> bytes:
     """``model``: continue from (and update) this context state; used to train the prior."""
+    if not 1 <= level <= 9:
+        raise ValueError(f"level {level} outside 1..9")
     planes = []
     for c in coefs:
         c = np.asarray(c)
@@ -111,7 +113,7 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
     buf = _code_all(planes, qts, hint_arrays, hints is not None, rc, buf,
                     _initial_model(settings) if model is None else model)
     rangecoder.flush(rc, buf)
-    stream = buf[1:int(rc[rangecoder.POS])].tobytes()
+    stream = buf[1:int(rc[rangecoder.POS])].tobytes().rstrip(b"\0")
     return bytes([settings]) + _checksum(settings, stream, planes).to_bytes(4, "little") + stream
 
 
@@ -135,8 +137,8 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
     stream = np.frombuffer(b"\0" + blob[5:], np.uint8).copy()  # writable: one compiled signature
     rc = rangecoder.new_decoder(stream)
     _code_all(planes, qts, hint_arrays, hints is not None, rc, stream, _initial_model(settings))
-    # the decoder reads exactly the encoder's bytes; anything else, or a checksum miss, is damage
-    if (int(rc[rangecoder.POS]) != stream.size
+    # the decoder reads at least every byte (trailing zeros were dropped); a checksum miss is damage
+    if (int(rc[rangecoder.POS]) < stream.size
             or _checksum(settings, blob[5:], planes) != int.from_bytes(blob[1:5], "little")):
         raise CorruptMember("coefficient stream damaged")
     return planes

@@ -22,7 +22,7 @@ from mlzip.coder import rangecoder
 from mlzip.errors import ModelError
 
 PRIOR_FILE = Path(__file__).with_name("classic_prior_v1.bin")
-PRIOR_SHA256 = "0cce613114f9d4ecd419d3df0fd596176d6fdb4567548371a0250d47ef7cb014"
+PRIOR_SHA256 = "25c0f008ab19859f578dd3b34afb35e72a137c378b0ae11c3ea96f6be3f4bc5d"
 PRIOR_COUNT = 6  # the prior weighs as much as this many observations of the image itself
 
 
@@ -65,7 +65,8 @@ def build(out: Path, dirs: list[Path]) -> None:
 
     from mlzip.coder import api
 
-    files = sorted(p for d in dirs for p in d.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg"))
+    # directories in the order given (the last ones weigh most), files sorted within each
+    files = [p for d in dirs for p in sorted(d.rglob("*")) if p.suffix.lower() in (".jpg", ".jpeg")]
     model = rangecoder.new_contexts(api.N_CONTEXTS)
     used = 0
     for path in files:

@@ -158,6 +158,15 @@ def code_raw(rc, buf, nbits, value):
 
 @njit(cache=True)
 def flush(rc, buf):
+    """Write the final bytes: the value in [low, low + range) with the most trailing zero bits,
+    so that the caller can drop trailing zero bytes (the decoder reads zeros past the end)."""
+    low = rc[LOW]
+    for k in range(32, -1, -1):
+        mask = (np.int64(1) << k) - 1
+        v = (low + mask) & ~mask
+        if v < low + rc[RANGE]:
+            rc[LOW] = v
+            break
     for _ in range(5):
         _shift_low(rc, buf)
 

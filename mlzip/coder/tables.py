@@ -38,3 +38,5 @@ NZ_LEFT_BUCKET = _bucketize(64, [2, 3, 4, 5, 7, 9, 12, 17, 25])
 NZ_COARSE_BUCKET = _bucketize(64, [1, 4, 11])
 # luma guide's average 7x7 non-zero count -> 4 buckets
 GUIDE_BUCKET = _bucketize(50, [1, 3, 8])
+# neighbours' average non-zero count of an edge (0..7) -> 5 buckets
+EDGE_NZ_BUCKET = _bucketize(8, [1, 2, 3, 5])

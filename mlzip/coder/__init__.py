@@ -22,13 +22,19 @@ Blob: byte 0 = format version (high nibble) and flags, 4 bytes CRC-32, the range
 depend on the machine or on numba's thread count.
 
 Extension point for learned models (``hints``): an optional list of uint8 ``[blocks_y, blocks_x, 64]``
-arrays, one per component. When given, ``hints[i][by, bx, k]`` replaces the classic model's magnitude
-bucket for coefficient ``k`` of that block: for AC coefficients the bit length (0..11) of the predicted
-magnitude, for DC (k = 0) the uncertainty bucket (0..12) of the DC prediction. The coder's adaptive
-contexts are then selected by the hint instead of the classic neighbour average, so a network only has
-to output buckets. The decoder must be given identical hints, so a model may only derive them from data
-the decoder has before decoding (side information or an earlier pass); the blob records that hints
-were used and decoding without them raises CorruptMember.
+arrays, one per component. When given, ``hints[i][by, bx, k]`` replaces the classic model's
+magnitude bucket for coefficient ``k`` (natural order) of that block, i.e. selects the adaptive
+contexts of its exponent decisions (zero flag included; for the first row, first column and DC also
+of its sign):
+
+* 7x7 AC (row and column >= 1): the bit length (0..11) of the predicted magnitude in quantizer steps;
+* first row / first column AC: the bit length (0..11) of 4 x the predicted magnitude;
+* DC (k = 0): the uncertainty bucket (0..12) of the DC prediction (12: no prediction).
+
+Larger values are clamped. The rest of the model (non-zero counts, positions, DC prediction) stays
+classic, so a network only has to output buckets. The decoder must be given identical hints, so a
+model may only derive them from data the decoder has before decoding (side information, an earlier
+pass); the blob records that hints were used, and decoding without them raises CorruptMember.
 """
 
 from mlzip.coder.api import decode_coefficients, encode_coefficients

@@ -9,7 +9,9 @@ and decodes (``code_bit`` returns the decoded bit), so the two can never disagre
    non-zeros left, magnitude bucket of a weighted average of the same coefficient in the
    above/left/above-left/above-right blocks plus the already coded lower frequencies of this
    block; sign context: the signs of the above and left blocks' same coefficient;
-3. the first row (predicted from the above block) and first column (from the left block) by pixel
+3. per edge (first row, first column) its non-zero count (context: the neighbours' counts of the
+   same edge, the 7x7 count, the luma guide), then its values up to the last non-zero: the first
+   row predicted from the above block and the first column from the left block by pixel
    continuity: both blocks' pixel rows, extrapolated half a pixel to the shared edge by their
    gradient, must meet (Lakhani's prediction made smoother, integer arithmetic, dequantized with
    the quantizer steps). The value is coded with the prediction (quarter steps) as context, not as
@@ -45,7 +47,7 @@ O_EXP7 = O_NZ + 10 * N_GUIDE * 64
 O_SIGN7 = O_EXP7 + 10 * 49 * N_MAG * EXP_SLOTS
 O_MANT7 = O_SIGN7 + 49 * 9
 O_EDGE_NZ = O_MANT7 + 49 * MANT_SIZE
-O_EXPE = O_EDGE_NZ + 2 * 4 * 5 * 8
+O_EXPE = O_EDGE_NZ + 2 * 4 * 5 * N_GUIDE * 8
 O_SIGNE = O_EXPE + N_EDGE * N_MAG * 3 * 4 * 3 * EXP_SLOTS
 O_MANTE = O_SIGNE + N_EDGE * 3 * N_MAG * 3
 O_EXPDC = O_MANTE + N_EDGE * MANT_SIZE
@@ -282,7 +284,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                         navg = edge_nz[by, bx - 1, kind]
                     else:
                         navg = 0
-                    ctx = set_base + O_EDGE_NZ + ((kind * 4 + nzb) * 5 + EDGE_NZ_BUCKET[navg]) * 8
+                    ctx = (set_base + O_EDGE_NZ
+                           + (((kind * 4 + nzb) * 5 + EDGE_NZ_BUCKET[navg]) * N_GUIDE + gb) * 8)
                     node = 1
                     for i in range(3):
                         node = 2 * node + code_bit(rc, buf, model, recip, ctx + node,

@@ -22,7 +22,7 @@ from mlzip.coder import rangecoder
 from mlzip.errors import ModelError
 
 PRIOR_FILE = Path(__file__).with_name("classic_prior_v1.bin")
-PRIOR_SHA256 = "25c0f008ab19859f578dd3b34afb35e72a137c378b0ae11c3ea96f6be3f4bc5d"
+PRIOR_SHA256 = "230e217bdc5349740a9d66f215867a8ce8519dec2ac7d9bb27fdedb8a7c7a191"
 PRIOR_COUNT = 6  # the prior weighs as much as this many observations of the image itself
 
 

@@ -107,7 +107,8 @@ def _shift_low(rc, buf):
 @njit(cache=True, inline="always")  # a call per decision would cost 3x the decision
 def code_bit(rc, buf, model, recip, ctx, bit):
     """Code one binary decision in context ``ctx``; returns the bit (decoded when decoding)."""
-    state = np.int64(model[ctx])
+    uctx = np.uint64(ctx)  # an unsigned index spares the negative-index fix-up
+    state = np.int64(model[uctx])
     p = state >> 8
     rng = rc[RANGE]
     bound = (rng * p) >> PROB_BITS  # probability of a 1 -> low part
@@ -132,8 +133,8 @@ def code_bit(rc, buf, model, recip, ctx, bit):
             _shift_low(rc, buf)
     rc[RANGE] = rng
     n = state & 0xFF
-    p += (((bit << PROB_BITS) - p) * recip[n]) >> PROB_BITS  # towards 0 or 1, floor division
-    model[ctx] = (min(max(p, PROB_MIN), PROB_MAX) << 8) | min(n + 1, MAX_COUNT)
+    p += (((bit << PROB_BITS) - p) * recip[np.uint64(n)]) >> PROB_BITS  # towards 0 or 1, floor division
+    model[uctx] = (min(max(p, PROB_MIN), PROB_MAX) << 8) | min(n + 1, MAX_COUNT)
     return bit
 
 

@@ -155,10 +155,40 @@ def _guarded(fn, *args):
         raise CorruptMember(f"damaged JPEG parts: {type(exc).__name__}: {exc}") from exc
 
 
+def coefficient_planes(shapes: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Zeroed int16 [blocks_y, blocks_x, 64] planes laid out back to back in one buffer, the way
+    from_parts wants them: handed to from_parts, they are used in place instead of copied."""
+    sizes = [int(by) * int(bx) * 64 for by, bx in shapes]
+    flat = np.empty(sum(sizes), np.int16)
+    flat.fill(0)  # see _parse
+    ends = np.cumsum(sizes).tolist()
+    return [flat[e - n : e].reshape(int(by), int(bx), 64) for e, n, (by, bx) in zip(ends, sizes, shapes)]
+
+
+def _shared_buffer(bases: list[int], total: int, coefs: list[np.ndarray]) -> np.ndarray | None:
+    """The flat buffer the arrays already are views of (as parse and coefficient_planes make them), or None."""
+    flat = coefs[0].base if coefs and isinstance(coefs[0], np.ndarray) else None
+    if (not isinstance(flat, np.ndarray) or flat.dtype != np.int16 or flat.ndim != 1 or flat.size != total
+            or not flat.flags.c_contiguous):
+        return None
+    start = flat.__array_interface__["data"][0]
+    for base, arr in zip(bases, coefs):
+        if (not isinstance(arr, np.ndarray) or arr.base is not flat or not arr.flags.c_contiguous
+                or arr.__array_interface__["data"][0] != start + 2 * base):
+            return None
+    return flat
+
+
 def _flatten(frame: Frame, coefs: list[np.ndarray]) -> np.ndarray:
     bases, grids, total = component_bases(frame)
     if len(coefs) != len(grids):
         raise CorruptMember("coefficient arrays do not match the JPEG header")
+    for grid, arr in zip(grids, coefs):
+        if np.shape(arr) != (grid[0], grid[1], 64):
+            raise CorruptMember("coefficient arrays do not match the JPEG header")
+    shared = _shared_buffer(bases, total, coefs)
+    if shared is not None:
+        return shared
     flat = np.empty(total, np.int16)
     for base, grid, arr in zip(bases, grids, coefs):
         arr = np.asarray(arr)

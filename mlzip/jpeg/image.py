@@ -245,7 +245,8 @@ def _parse(data: bytes) -> JpegImage:
         _find_dnl(data, int(unstuff(arr, header_end)[4]), st)
     bases, grids, total = component_bases(frame)
     flat = np.empty(total, np.int16)
-    flat.fill(0)  # np.empty gets transparent huge pages for big arrays: far fewer page faults than np.zeros
+    if frame.progressive:  # sequential scans zero their blocks themselves (see _zero_unscanned)
+        flat.fill(0)  # np.empty gets transparent huge pages for big arrays: far fewer page faults than np.zeros
     nzmask = np.zeros(total // 64 if frame.progressive else 1, np.int64)  # see decode_scan
     scans: list[Scan] = []
     orders: dict = {}  # block orders by scan components, computed once per file
@@ -264,8 +265,24 @@ def _parse(data: bytes) -> JpegImage:
             break
         layout.betweens.append(data[pos:end])
         st, pos, scan = trial, end, nxt
+    if not frame.progressive:
+        _zero_unscanned(frame, scans, bases, grids, flat)
     structure = _Structure(frame, scans, data[soi:header_end], layout, _qtables(frame, st))
     return JpegImage(structure, flat)
+
+
+def _zero_unscanned(frame: Frame, scans: list[Scan], bases, grids, flat: np.ndarray) -> None:
+    """Zero the blocks no sequential scan wrote: components without a scan (a file cut short) and
+    the MCU padding that a single-component scan of a multi-component frame does not code."""
+    scanned = {ci: len(scan.comps) for scan in scans for ci in scan.comps}
+    for ci, (base, grid) in enumerate(zip(bases, grids)):
+        plane = flat[base : base + grid[0] * grid[1] * 64].reshape(grid[0], grid[1], 64)
+        if ci not in scanned:
+            plane.fill(0)
+        elif scanned[ci] == 1:
+            rows, cols = frame.coded_blocks(ci)
+            plane[rows:] = 0
+            plane[:rows, cols:] = 0
 
 
 def _find_dnl(data: bytes, pos: int, st: State) -> None:

@@ -111,7 +111,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                 kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz, zt):
     """Decode one scan. Returns (cut, good_mcus, cut_start, cut_bit, pad, eob_runs, odd_at, odd_code).
 
-    cut is False when every MCU decoded and every interval ended exactly as a standard encoder
+    A sequential scan writes (or zeroes) all 64 coefficients of every block in its order, so
+    coefs need not be zeroed beforehand. cut is False when every MCU decoded and every interval ended exactly as a standard encoder
     ends it; otherwise the scan is kept up to good_mcus MCUs, which end at bit cut_bit of the
     restart interval starting at clean byte cut_start, and coefficients past that point are reset.
     pad is the value (0 or 1) of the pad bits, eob_runs the EOB run lengths in coding order;
@@ -159,6 +160,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                 off = block_off[base + i]
                 slot = block_slot[i]
                 if kind == SEQUENTIAL or kind == DC_FIRST:
+                    if kind == SEQUENTIAL:  # the caller skipped zero-filling: one pass over memory, not two
+                        coefs[off : off + 64] = 0
                     s, pos, acc, n = _huff(clean, end, pos, acc, n, dc_tab[slot], lut, maxcode, valoff, huffval)
                     if s < 0 or s > 15:
                         fail = True
@@ -392,7 +395,9 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
     if not fail and seg != n_segs:
         fail = True  # restart markers or bytes after the last interval
     if fail:
-        reset_blocks(coefs, nzmask, block_off, bpm, good_m, min(m + 1, n_mcu), kind, ss, se, al, zz, zt)
+        # a sequential scan zeroes every block it did not keep: no block of its order is left unwritten
+        m_to = n_mcu if kind == SEQUENTIAL else min(m + 1, n_mcu)
+        reset_blocks(coefs, nzmask, block_off, bpm, good_m, m_to, kind, ss, se, al, zz, zt)
     if pad < 0:
         pad = 1
     if fail:  # restart markers after the cut are raw bytes

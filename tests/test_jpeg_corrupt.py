@@ -113,3 +113,55 @@ def test_mutated_jpegs(data, edits, keep):
     for where, value in edits:
         bad[int(where * len(bad))] = value
     check(bytes(bad[: max(1, int(len(bad) * keep))]))
+
+
+def _pollute(n_coefs: int) -> None:
+    """Leave freed buffers of the coefficient buffer's size full of non-zero bytes (parse allocates
+    its sequential buffer without zeroing it, so every block it does not write would show)."""
+    for _ in range(8):
+        junk = np.empty(n_coefs, np.int16)
+        junk.fill(0x5A5A)
+        del junk
+
+
+def _non_interleaved(data: bytes) -> tuple[bytes, list[np.ndarray]]:
+    """The same image as three single-component sequential scans (its luma has MCU padding that
+    such scans do not code), rebuilt through from_parts; and the coefficients it must parse to."""
+    from mlzip.jpeg.layout import Layout, ScanCoding
+
+    img = parse(data)
+    sos = data.index(b"\xff\xda")
+    n = data[sos + 4]
+    sel = data[sos + 5 : sos + 5 + 2 * n]
+    tail = data[sos + 5 + 2 * n : sos + 8 + 2 * n]  # Ss, Se, Ah/Al
+    one = [b"\xff\xda\x00\x08\x01" + sel[2 * i : 2 * i + 2] + tail for i in range(n)]
+    header = data[:sos] + one[0]
+    layout = Layout(betweens=one[1:], codings=[ScanCoding() for _ in range(n)]).to_bytes()
+    expected = [c.coefs.copy() for c in img.components]
+    rows, cols = img._s.frame.coded_blocks(0)
+    expected[0][rows:] = 0
+    expected[0][:, cols:] = 0
+    return from_parts(header, layout, expected).encode(), expected
+
+
+@pytest.mark.parametrize("cut", [None, 2 / 3, 1 / 3])
+def test_sequential_blocks_are_all_written(cut):
+    """Blocks past a cut, MCU padding outside single-component scans and components never scanned
+    come out zero, whatever the memory parse gets held before."""
+    data, expected = _non_interleaved(BASELINE)
+    assert parse(data).encode() == data
+    if cut is not None:
+        data = data[: int(len(data) * cut)]
+    total = sum(c.size for c in expected)
+    for _ in range(2):
+        _pollute(total)
+        img = parse(data)
+        assert img.encode() == data
+        for got, want in zip(img.components, expected):
+            kept = got.coefs.reshape(-1, 64).any(axis=1)
+            # blocks decoded are the original ones; every other block is zero
+            assert np.array_equal(got.coefs.reshape(-1, 64)[kept], want.reshape(-1, 64)[kept])
+        if cut is None:
+            assert all(np.array_equal(c.coefs, w) for c, w in zip(img.components, expected))
+        else:
+            assert not img.components[-1].coefs.any()  # the last scan lies past the cut

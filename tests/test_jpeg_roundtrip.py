@@ -10,7 +10,7 @@ import pytest
 
 from jpeg_fixtures import exif_icc_jpeg, make_jpeg
 from mlzip.errors import UnsupportedJpeg
-from mlzip.jpeg import describe, from_parts, parse, to_parts
+from mlzip.jpeg import coefficient_planes, describe, from_parts, parse, to_parts
 
 
 def assert_exact(data: bytes) -> None:
@@ -116,3 +116,22 @@ def test_unsupported_kinds_are_named():
     bad[sof + 4] = 12  # precision
     with pytest.raises(UnsupportedJpeg, match="12-bit"):
         parse(bytes(bad))
+
+
+def test_from_parts_uses_coefficient_planes_in_place():
+    data = make_jpeg(61, 43, seed=2, quality=80, subsampling=2, progressive=True)
+    img = parse(data)
+    header, layout = to_parts(img)
+    planes = coefficient_planes([c.coefs.shape[:2] for c in img.components])
+    assert all(not p.any() for p in planes)
+    for plane, comp in zip(planes, img.components):
+        plane[...] = comp.coefs
+    rebuilt = from_parts(header, layout, planes)
+    assert all(np.shares_memory(p, c.coefs) for p, c in zip(planes, rebuilt.components))
+    assert rebuilt.encode() == data
+    # the same planes in another order, or not contiguous, are copied: still exact or refused
+    swapped = [planes[0].copy(), *planes[1:]]
+    assert not np.shares_memory(from_parts(header, layout, swapped).components[0].coefs, planes[0])
+    assert from_parts(header, layout, swapped).encode() == data
+    strided = [np.asfortranarray(p) for p in planes]
+    assert from_parts(header, layout, strided).encode() == data

@@ -5,11 +5,13 @@
     header, layout = to_parts(img)     # raw header bytes up to the first SOS; compact rebuild info
     describe(header, layout)           # component shapes and quantization tables, no coefficients
     from_parts(header, layout, [c.coefs for c in img.components]).encode() == data
+    coefficient_planes(shapes)         # zeroed planes in one buffer: from_parts uses them without a copy
 
 Coefficients are int16 [blocks_y, blocks_x, 64] in natural (row-major 8x8) order, never zigzag.
 No pixels and no IDCT anywhere on this path.
 """
 
-from mlzip.jpeg.image import Component, ComponentInfo, JpegImage, JpegInfo, describe, from_parts, parse, to_parts
+from mlzip.jpeg.image import (Component, ComponentInfo, JpegImage, JpegInfo, coefficient_planes, describe, from_parts,
+                              parse, to_parts)
 
-__all__ = ["Component", "ComponentInfo", "JpegImage", "JpegInfo", "describe", "from_parts", "parse", "to_parts"]
+__all__ = ["Component", "ComponentInfo", "JpegImage", "JpegInfo", "coefficient_planes", "describe", "from_parts", "parse", "to_parts"]

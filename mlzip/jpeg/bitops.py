@@ -67,6 +67,21 @@ def nonzero_zigzag(words, woff, zt):
 
 
 @njit(cache=True)
+def block_masks(coefs, zt):
+    """nonzero_zigzag of every block of a flat int16 coefficient buffer: one int64 per block.
+
+    Progressive scans visit every block ~10 times; with the masks computed once, a scan reads 8
+    bytes per block instead of 128 and touches the coefficients only where some are non-zero.
+    """
+    words = coefs.view(np.int64)
+    n = coefs.shape[0] // 64
+    out = np.empty(n, np.int64)
+    for b in range(n):
+        out[b] = nonzero_zigzag(words, 16 * b, zt)
+    return out
+
+
+@njit(cache=True)
 def band_mask(ss, se):
     """Bits ss..se set."""
     high = np.int64(-1) if se == 63 else (np.int64(1) << (se + 1)) - 1

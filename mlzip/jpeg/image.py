@@ -19,7 +19,7 @@ from mlzip.jpeg.entropy_data import clean_to_file, unstuff
 from mlzip.jpeg.geometry import component_bases, scan_order
 from mlzip.jpeg.layout import Cut, Layout, ScanCoding
 from mlzip.jpeg.scan_decode import SEQUENTIAL, decode_scan
-from mlzip.jpeg.bitops import ZIGZAG_BYTES
+from mlzip.jpeg.bitops import ZIGZAG_BYTES, block_masks
 from mlzip.jpeg.scan_encode import encode_scan, output_bound
 from mlzip.jpeg.segments import Frame, Scan, State, walk
 from mlzip.jpeg.tables import ZIGZAG, pack_tables
@@ -98,7 +98,7 @@ class JpegImage:
         s = self._s
         flat = self._coefficients()
         parts = [s.layout.prefix, s.header]
-        orders: dict = {}
+        orders = _encode_context(s.frame, flat)
         for i, scan in enumerate(s.scans):
             parts.append(_encode_scan(s.frame, scan, s.layout.codings[i], flat, orders))
             parts.append(s.layout.betweens[i] if i < len(s.layout.betweens) else s.layout.suffix)
@@ -126,9 +126,10 @@ def parse(data: bytes) -> JpegImage:
 def to_parts(img: JpegImage) -> tuple[bytes, bytes]:
     s = img._s
     flat = img._coefficients()
-    orders: dict = {}
+    orders: dict | None = None
     for scan, coding in zip(s.scans, s.layout.codings):
         if coding.runs is not None and coding.runs_standard is None:
+            orders = _encode_context(s.frame, flat) if orders is None else orders
             _encode_scan(s.frame, scan, coding, flat, orders)  # decides runs_standard
     return s.header, s.layout.to_bytes()
 
@@ -154,10 +155,40 @@ def _guarded(fn, *args):
         raise CorruptMember(f"damaged JPEG parts: {type(exc).__name__}: {exc}") from exc
 
 
+def coefficient_planes(shapes: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Zeroed int16 [blocks_y, blocks_x, 64] planes laid out back to back in one buffer, the way
+    from_parts wants them: handed to from_parts, they are used in place instead of copied."""
+    sizes = [int(by) * int(bx) * 64 for by, bx in shapes]
+    flat = np.empty(sum(sizes), np.int16)
+    flat.fill(0)  # see _parse
+    ends = np.cumsum(sizes).tolist()
+    return [flat[e - n : e].reshape(int(by), int(bx), 64) for e, n, (by, bx) in zip(ends, sizes, shapes)]
+
+
+def _shared_buffer(bases: list[int], total: int, coefs: list[np.ndarray]) -> np.ndarray | None:
+    """The flat buffer the arrays already are views of (as parse and coefficient_planes make them), or None."""
+    flat = coefs[0].base if coefs and isinstance(coefs[0], np.ndarray) else None
+    if (not isinstance(flat, np.ndarray) or flat.dtype != np.int16 or flat.ndim != 1 or flat.size != total
+            or not flat.flags.c_contiguous):
+        return None
+    start = flat.__array_interface__["data"][0]
+    for base, arr in zip(bases, coefs):
+        if (not isinstance(arr, np.ndarray) or arr.base is not flat or not arr.flags.c_contiguous
+                or arr.__array_interface__["data"][0] != start + 2 * base):
+            return None
+    return flat
+
+
 def _flatten(frame: Frame, coefs: list[np.ndarray]) -> np.ndarray:
     bases, grids, total = component_bases(frame)
     if len(coefs) != len(grids):
         raise CorruptMember("coefficient arrays do not match the JPEG header")
+    for grid, arr in zip(grids, coefs):
+        if np.shape(arr) != (grid[0], grid[1], 64):
+            raise CorruptMember("coefficient arrays do not match the JPEG header")
+    shared = _shared_buffer(bases, total, coefs)
+    if shared is not None:
+        return shared
     flat = np.empty(total, np.int16)
     for base, grid, arr in zip(bases, grids, coefs):
         arr = np.asarray(arr)
@@ -214,13 +245,15 @@ def _parse(data: bytes) -> JpegImage:
         _find_dnl(data, int(unstuff(arr, header_end)[4]), st)
     bases, grids, total = component_bases(frame)
     flat = np.empty(total, np.int16)
-    flat.fill(0)  # np.empty gets transparent huge pages for big arrays: far fewer page faults than np.zeros
+    if frame.progressive:  # sequential scans zero their blocks themselves (see _zero_unscanned)
+        flat.fill(0)  # np.empty gets transparent huge pages for big arrays: far fewer page faults than np.zeros
+    nzmask = np.zeros(total // 64 if frame.progressive else 1, np.int64)  # see decode_scan
     scans: list[Scan] = []
     orders: dict = {}  # block orders by scan components, computed once per file
     pos = header_end
     while True:
         scans.append(scan)
-        coding, pos = _decode_scan(arr, pos, frame, scan, bases, grids, flat, orders)
+        coding, pos = _decode_scan(arr, pos, frame, scan, bases, grids, flat, nzmask, orders)
         layout.codings.append(coding)
         trial = st.fork()
         try:
@@ -232,8 +265,24 @@ def _parse(data: bytes) -> JpegImage:
             break
         layout.betweens.append(data[pos:end])
         st, pos, scan = trial, end, nxt
+    if not frame.progressive:
+        _zero_unscanned(frame, scans, bases, grids, flat)
     structure = _Structure(frame, scans, data[soi:header_end], layout, _qtables(frame, st))
     return JpegImage(structure, flat)
+
+
+def _zero_unscanned(frame: Frame, scans: list[Scan], bases, grids, flat: np.ndarray) -> None:
+    """Zero the blocks no sequential scan wrote: components without a scan (a file cut short) and
+    the MCU padding that a single-component scan of a multi-component frame does not code."""
+    scanned = {ci: len(scan.comps) for scan in scans for ci in scan.comps}
+    for ci, (base, grid) in enumerate(zip(bases, grids)):
+        plane = flat[base : base + grid[0] * grid[1] * 64].reshape(grid[0], grid[1], 64)
+        if ci not in scanned:
+            plane.fill(0)
+        elif scanned[ci] == 1:
+            rows, cols = frame.coded_blocks(ci)
+            plane[rows:] = 0
+            plane[:rows, cols:] = 0
 
 
 def _find_dnl(data: bytes, pos: int, st: State) -> None:
@@ -259,11 +308,11 @@ def _kernel_args(frame: Frame, scan: Scan, bases, grids, orders: dict):
     return block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, tables
 
 
-def _decode_scan(arr, start, frame, scan, bases, grids, flat, orders: dict) -> tuple[ScanCoding, int]:
+def _decode_scan(arr, start, frame, scan, bases, grids, flat, nzmask, orders: dict) -> tuple[ScanCoding, int]:
     clean, seg_ends, rst_codes, clean_stop, region_end = unstuff(arr, start)
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids, orders)
     cut, good_m, good_start, good_bit, pad, runs, odd_at, odd_code = decode_scan(
-        clean, seg_ends, rst_codes, flat, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
+        clean, seg_ends, rst_codes, flat, nzmask, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
         al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG, ZIGZAG_BYTES)
     coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None,
                         odd_rst=[(int(j), max(int(c), 0)) for j, c in zip(odd_at, odd_code)])
@@ -281,11 +330,22 @@ def _decode_scan(arr, start, frame, scan, bases, grids, flat, orders: dict) -> t
     return coding, int(region_end)
 
 
+def _encode_context(frame: Frame, flat: np.ndarray) -> dict:
+    """What every scan of one encode shares: block orders (filled in as scans need them), the
+    non-zero count of each component (sizes output buffers) and, for progressive frames, the
+    non-zero mask of every block."""
+    bases, grids, _ = component_bases(frame)
+    sizes = [g[0] * g[1] * 64 for g in grids]
+    nonzero = [int(np.count_nonzero(flat[b : b + n])) for b, n in zip(bases, sizes)]
+    nzmask = block_masks(flat, ZIGZAG_BYTES) if frame.progressive else np.zeros(1, np.int64)
+    return {"nonzero": nonzero, "nzmask": nzmask}
+
+
 def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray, orders: dict) -> bytes:
     bases, grids, _ = component_bases(frame)
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids, orders)
     k_end = n_mcu if coding.cut is None else min(coding.cut.good_mcus, n_mcu)
-    nonzero = sum(int(np.count_nonzero(flat[bases[c] : bases[c] + grids[c][0] * grids[c][1] * 64])) for c in scan.comps)
+    nonzero = sum(orders["nonzero"][c] for c in scan.comps)
     cap = output_bound(k_end * bpm, nonzero, k_end // max(scan.restart, 1) + 1)
 
     n_intervals = -(-k_end // scan.restart) if scan.restart else 1
@@ -296,7 +356,7 @@ def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray,
 
     def run(explicit: bool):
         runs = coding.runs if explicit and coding.runs is not None else np.zeros(0, np.int64)
-        return encode_scan(flat, block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss,
+        return encode_scan(flat, orders["nzmask"], block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss,
                            scan.se, al, scan.restart, dc_tab, ac_tab, t.ehufco, t.ehufsi, coding.pad, runs, explicit,
                            rst_bytes, cap, ZIGZAG, ZIGZAG_BYTES)
 

@@ -81,9 +81,10 @@ def _refine_one(buf, end, pos, acc, n, coefs, idx, p1):
 
 
 @njit(cache=True)
-def reset_blocks(coefs, block_off, bpm, m_from, m_to, kind, ss, se, al, zz):
-    """Return the blocks of MCUs [m_from, m_to) to their state before this scan."""
+def reset_blocks(coefs, nzmask, block_off, bpm, m_from, m_to, kind, ss, se, al, zz, zt):
+    """Return the blocks of MCUs [m_from, m_to) to their state before this scan (masks included)."""
     p1 = 1 << al
+    words = coefs.view(np.int64)
     for j in range(m_from * bpm, m_to * bpm):
         off = block_off[j]
         if kind == SEQUENTIAL:
@@ -102,21 +103,25 @@ def reset_blocks(coefs, block_off, bpm, m_from, m_to, kind, ss, se, al, zz):
                     coefs[idx] = c & ~p1
                 elif c < 0:
                     coefs[idx] = -((-c) & ~p1)
+            nzmask[off >> 6] = nonzero_zigzag(words, off >> 2, zt)
 
 
 @njit(cache=True)
-def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n_mcu,
+def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot, bpm, n_mcu,
                 kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz, zt):
     """Decode one scan. Returns (cut, good_mcus, cut_start, cut_bit, pad, eob_runs, odd_at, odd_code).
 
-    cut is False when every MCU decoded and every interval ended exactly as a standard encoder
+    A sequential scan writes (or zeroes) all 64 coefficients of every block in its order, so
+    coefs need not be zeroed beforehand. cut is False when every MCU decoded and every interval ended exactly as a standard encoder
     ends it; otherwise the scan is kept up to good_mcus MCUs, which end at bit cut_bit of the
     restart interval starting at clean byte cut_start, and coefficients past that point are reset.
     pad is the value (0 or 1) of the pad bits, eob_runs the EOB run lengths in coding order;
     interval odd_at[i] is followed by marker byte odd_code[i] instead of RSTn (-1: no marker).
+    nzmask[off >> 6] is the nonzero_zigzag mask (bits 1..63) of the block at coefs[off]: AC scans keep
+    it up to date and refinement scans read their history from it; sequential and DC scans never
+    touch it (a sequential frame passes a one-element dummy).
     """
     n_segs = seg_ends.shape[0]
-    words = coefs.view(np.int64)  # four coefficients per word, for nonzero_zigzag
     nint = restart if restart > 0 else n_mcu
     runs = np.empty(n_mcu + 1 if kind >= AC_FIRST else 1, np.int64)
     odd_at = np.empty(n_mcu // nint + 2, np.int64)
@@ -155,6 +160,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                 off = block_off[base + i]
                 slot = block_slot[i]
                 if kind == SEQUENTIAL or kind == DC_FIRST:
+                    if kind == SEQUENTIAL:  # the caller skipped zero-filling: one pass over memory, not two
+                        coefs[off : off + 64] = 0
                     s, pos, acc, n = _huff(clean, end, pos, acc, n, dc_tab[slot], lut, maxcode, valoff, huffval)
                     if s < 0 or s > 15:
                         fail = True
@@ -236,6 +243,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                                 fail = True
                                 break
                             coefs[off + zz[k]] = val
+                            nzmask[off >> 6] |= np.int64(1) << k
                             n -= fe & 0xFF
                             zrl = False
                             k += 1
@@ -272,13 +280,14 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                             fail = True
                             break
                         coefs[off + zz[k]] = val
+                        nzmask[off >> 6] |= np.int64(1) << k
                         zrl = False
                         k += 1
                     if fail:
                         break
                 else:  # AC_REFINE
                     k = ss
-                    hist = nonzero_zigzag(words, off >> 2, zt)  # coefficients non-zero before this scan
+                    hist = nzmask[off >> 6]  # coefficients non-zero before this scan
                     if eobrun == 0:
                         t = ac_tab[0]
                         zrl = False
@@ -324,6 +333,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
                                 pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
                             if s != 0:
                                 coefs[off + zz[target]] = val
+                                nzmask[off >> 6] |= np.int64(1) << target
                             k = target + 1
                         if zrl:  # libjpeg emits a ZRL only before a newly non-zero coefficient
                             fail = True
@@ -385,7 +395,9 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, block_off, block_slot, bpm, n
     if not fail and seg != n_segs:
         fail = True  # restart markers or bytes after the last interval
     if fail:
-        reset_blocks(coefs, block_off, bpm, good_m, min(m + 1, n_mcu), kind, ss, se, al, zz)
+        # a sequential scan zeroes every block it did not keep: no block of its order is left unwritten
+        m_to = n_mcu if kind == SEQUENTIAL else min(m + 1, n_mcu)
+        reset_blocks(coefs, nzmask, block_off, bpm, good_m, m_to, kind, ss, se, al, zz, zt)
     if pad < 0:
         pad = 1
     if fail:  # restart markers after the cut are raw bytes

@@ -101,14 +101,15 @@ def _run_ends(eobrun, be, explicit, runs, ne, refine):
 
 
 @njit(cache=True)
-def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, ss, se, al, restart,
+def encode_scan(coefs, nzmask, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, ss, se, al, restart,
                 dc_tab, ac_tab, ehufco, ehufsi, pad, runs, explicit, rst_bytes, cap, zz, zt):
     """Encode MCUs [0, k_end) of a scan into a buffer of cap bytes (see output_bound).
 
     With finish the scan is finished (EOB run flushed, pad bits); otherwise the bits of the last
     partial byte are left pending for the caller, who appends the rest of a cut scan. With
     explicit, EOB runs end where `runs` says instead of where libjpeg would end them. rst_bytes[j]
-    is the marker byte after restart interval j (-1: none).
+    is the marker byte after restart interval j (-1: none). AC scans read which coefficients are
+    non-zero from nzmask (block_masks of coefs; a one-element dummy for sequential scans).
     Returns (bytes, pending_bits_value, pending_bit_count, error, eob_runs_emitted).
     """
     out = np.empty(cap, np.uint8)
@@ -191,7 +192,7 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
             elif kind == DC_REFINE:
                 o, acc, nb = _put(out, o, acc, nb, (np.int64(coefs[off]) >> al) & 1, 1)
             elif kind == AC_FIRST:
-                mask = nonzero_zigzag(words, off >> 2, zt) & band
+                mask = nzmask[off >> 6] & band
                 prev = ss - 1
                 while mask != 0:
                     k = ctz(mask)
@@ -231,9 +232,9 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
                 r = 0
                 br = 0  # this block's correction bits wait at cbuf[be : be + br]
                 # visit only non-zero coefficients (set bits); the zeros between them add to r
-                nzmask = nonzero_zigzag(words, off >> 2, zt) & band
+                nzbits = nzmask[off >> 6] & band
                 last_new = -1
-                m2 = nzmask
+                m2 = nzbits
                 while m2 != 0:
                     k = ctz(m2)
                     m2 &= m2 - 1
@@ -242,9 +243,9 @@ def encode_scan(coefs, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, s
                     if absv[k] == 1:
                         last_new = k
                 prev = ss - 1
-                while nzmask != 0:
-                    k = ctz(nzmask)
-                    nzmask &= nzmask - 1
+                while nzbits != 0:
+                    k = ctz(nzbits)
+                    nzbits &= nzbits - 1
                     mag = absv[k]
                     if mag == 0:  # only lower bits, coded by later scans: a zero here
                         continue

@@ -205,40 +205,55 @@ def extra_rst(data: bytes, rng: random.Random) -> bytes:
     return out
 
 
-def wrong_dri(data: bytes, rng: random.Random) -> bytes:
-    """Set (or add) a DRI with a random interval, without touching the scan data."""
-    interval = rng.choice([0, 1, 2, 3, 7, 64, 65535, rng.randrange(65536)]).to_bytes(2, "big")
+def set_dri(data: bytes, interval: int) -> bytes:
+    """Set the first DRI's interval, or add a DRI before the first header segment; scan data untouched."""
+    value = interval.to_bytes(2, "big")
     segs = header_segments(data)
     for start, end, marker in segs:
         if marker == 0xDD and end - start == 6:
-            return data[: start + 4] + interval + data[end:]
+            return data[: start + 4] + value + data[end:]
     if not segs:
         return data
-    at = rng.choice(segs)[0]
-    return data[:at] + b"\xff\xdd\x00\x04" + interval + data[at:]
+    return data[: segs[0][0]] + b"\xff\xdd\x00\x04" + value + data[segs[0][0] :]
+
+
+def wrong_dri(data: bytes, rng: random.Random) -> bytes:
+    return set_dri(data, rng.choice([0, 1, 2, 3, 7, 64, 65535, rng.randrange(65536)]))
+
+
+def _frame(data: bytes) -> tuple[int, int] | None:
+    for start, end, marker in header_segments(data):
+        if marker in SOF_MARKERS and end - start >= 10:
+            return start, end
+    return None
+
+
+def set_dimensions(data: bytes, height: int, width: int) -> bytes:
+    """The frame header declares height x width; the scan data stays as it is."""
+    frame = _frame(data)
+    if frame is None:
+        return data
+    start = frame[0]
+    return data[: start + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + data[start + 9 :]
 
 
 def huge_dimensions(data: bytes, rng: random.Random) -> bytes:
-    """The frame header declares another (often huge) size; the scan data stays tiny."""
-    for start, end, marker in header_segments(data):
-        if marker in SOF_MARKERS and end - start >= 9:
-            height = rng.choice([0, 1, 60000, 65535, 30000, rng.randrange(65536)])
-            width = rng.choice([1, 60000, 65535, 20000, rng.randrange(65536)])
-            return data[: start + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + data[start + 9 :]
-    return data
+    height = rng.choice([0, 1, 60000, 65535, 30000, rng.randrange(65536)])
+    width = rng.choice([1, 60000, 65535, 20000, rng.randrange(65536)])
+    return set_dimensions(data, height, width)
+
+
+def set_sampling(data: bytes, component: int, factors: int) -> bytes:
+    frame = _frame(data)
+    pos = frame[0] + 10 + 3 * component + 1 if frame else len(data)
+    if frame is None or pos >= frame[1]:
+        return data
+    return data[:pos] + bytes([factors]) + data[pos + 1 :]
 
 
 def sampling_factors(data: bytes, rng: random.Random) -> bytes:
-    for start, end, marker in header_segments(data):
-        if marker in SOF_MARKERS and end - start >= 13:
-            count = data[start + 9]
-            out = bytearray(data)
-            comp = rng.randrange(max(count, 1))
-            pos = start + 10 + 3 * comp + 1
-            if pos < end:
-                out[pos] = rng.choice([0x11, 0x12, 0x21, 0x22, 0x41, 0x14, 0x44, 0x00, 0x13, 0x31, rng.randrange(256)])
-            return bytes(out)
-    return data
+    factors = rng.choice([0x11, 0x12, 0x21, 0x22, 0x41, 0x14, 0x44, 0x00, 0x13, 0x31, rng.randrange(256)])
+    return set_sampling(data, rng.randrange(4), factors)
 
 
 def fill_scan(data: bytes, rng: random.Random) -> bytes:

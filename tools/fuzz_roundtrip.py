@@ -460,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/mlzip-fuzz"))
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--case-timeout", type=float, default=60)
+    parser.add_argument("--save-slow", type=float, default=10, help="also keep inputs slower than this (s)")
     parser.add_argument("--real-share", type=float, default=0.3, help="share of cases mutated from DIR")
     args = parser.parse_args(argv)
 
@@ -496,6 +497,12 @@ def main(argv: list[str] | None = None) -> int:
         peak = max(peak, verdict.get("maxrss_mb", 0))
         if verdict.get("seconds", 0) > slowest[0]:
             slowest = (verdict["seconds"], f"case {case} ({len(data)} B, {'+'.join(names)})")
+        if verdict.get("seconds", 0) > args.save_slow and not verdict["problems"]:
+            stats["slow cases"] += 1
+            path = args.out / f"slow-{args.seed}-{case}.bin"
+            path.write_bytes(data)
+            print(f"case {case}: slow ({verdict['seconds']} s, {len(data)} B, {'+'.join(names)}) -> {path}",
+                  file=sys.stderr)
         if verdict["problems"]:
             stats["failing cases"] += 1
             path = args.out / f"case-{args.seed}-{case}.bin"

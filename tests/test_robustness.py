@@ -7,6 +7,7 @@ path needing api's safety net (a non-MlzError out of the coder, or bytes that fa
 
 from __future__ import annotations
 
+import io
 import random
 import time
 
@@ -130,6 +131,63 @@ def test_hostile_structures_round_trip(name, base):
     args = {"baseline": {}, "progressive": {"progressive": True}, "restarts": {"restart_marker_blocks": 2}}[base]
     data = HOSTILE[name](make_jpeg(40, 24, seed=5, quality=70, **args))
     assert_clean(fz.run_case(data))
+
+
+def crafted_gray(dc_values: list[int], ac_values: list[int] | None = None) -> bytes:
+    """A one-row grayscale baseline JPEG written by hand, so coefficients can be anything a stream can
+    say: DC differences and one AC value per block of any category 0-15 (past what 8-bit allows), steps 1.
+    Both tables give every symbol a 5-bit code (no all-ones code, as libjpeg demands)."""
+
+    def segment(marker: int, body: bytes) -> bytes:
+        return bytes([0xFF, marker]) + (len(body) + 2).to_bytes(2, "big") + body
+
+    def value_bits(v: int) -> str:
+        size = abs(v).bit_length()
+        return format(v if v > 0 else v + (1 << size) - 1, f"0{size}b") if size else ""
+
+    five_bit_codes = bytes([0, 0, 0, 0, 16] + [0] * 11)
+    header = b"\xff\xd8" + segment(0xDB, b"\x00" + bytes([1] * 64))
+    header += segment(0xC0, b"\x08\x00\x08" + (8 * len(dc_values)).to_bytes(2, "big") + b"\x01\x01\x11\x00")
+    header += segment(0xC4, b"\x00" + five_bit_codes + bytes(range(16)))  # DC: category c has code c
+    header += segment(0xC4, b"\x10" + five_bit_codes + bytes(range(16)))  # AC: EOB 0, run 0 category c
+    header += segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
+    bits, previous = [], 0
+    for i, dc in enumerate(dc_values):
+        bits += [format(abs(dc - previous).bit_length(), "05b"), value_bits(dc - previous)]
+        previous = dc
+        ac = ac_values[i] if ac_values else 0
+        if ac:
+            bits += [format(abs(ac).bit_length(), "05b"), value_bits(ac)]
+        bits.append("00000")  # EOB
+    stream = "".join(bits)
+    stream += "1" * (-len(stream) % 8)
+    scan = bytes(int(stream[i : i + 8], 2) for i in range(0, len(stream), 8)).replace(b"\xff", b"\xff\x00")
+    return header + scan + b"\xff\xd9"
+
+
+CRAFTED = {
+    "dc-sum-past-int16": ([2047 * i for i in range(20)], None),
+    "dc-sum-below-int16": ([-2047 * i for i in range(20)], None),
+    "dc-category-15": ([16383, -16384, 16383, 0], None),
+    "ac-category-15": ([0, 0, 0, 0], [32767, -32767, 16384, 1]),
+    "plain": ([0, 10, 20, -5], [3, 0, -1, 0]),
+}
+
+
+@pytest.mark.parametrize("name", CRAFTED)
+def test_extreme_coefficients_round_trip(name):
+    data = crafted_gray(*CRAFTED[name])
+    verdict = fz.run_case(data)
+    assert_clean(verdict)
+    assert verdict["mode"] == "model"
+
+
+def test_crafted_jpeg_is_a_real_jpeg():
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(crafted_gray(*CRAFTED["plain"])))
+    img.load()
+    assert img.size == (32, 8)
 
 
 # ---------------------------------------------------------------- damaged members

@@ -75,14 +75,14 @@ def test_gray_cmyk_and_metadata_take_the_jpeg_path(mode):
 QUICK_MUTATORS = [m for m in fz.MUTATORS if m is not fz.huge_dimensions]
 
 
-@given(st.integers(0, 2**32), st.integers(0, len(SEEDS) - 1))
+@given(st.integers(0, 2**32), st.integers(0, len(SEEDS) - 1), st.integers(1, 9))
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_mutated_jpegs_round_trip(seed, index):
+def test_mutated_jpegs_round_trip(seed, index, level):
     rng = random.Random(seed)
     data = SEEDS[index]
     for _ in range(rng.randint(1, 3)):
         data = rng.choice(QUICK_MUTATORS)(data, rng)
-    assert_clean(fz.run_case(data))
+    assert_clean(fz.run_case(data, level=level))
 
 
 HOSTILE = {
@@ -306,3 +306,37 @@ def test_compress_never_expands_past_stored():
     assert api.decompress(member) == data
     stored = container.encode_member(container.MODE_STORED, 0, data, [data])
     assert len(member) <= len(stored)
+
+
+# ---------------------------------------------------------------- the harness itself can fail
+
+
+def test_run_case_reports_a_jpeg_path_that_needs_the_safety_net(monkeypatch):
+    from mlzip import jpegpath
+
+    data = make_jpeg(16, 16)
+    real_decode = jpegpath.decode
+    monkeypatch.setattr(jpegpath, "decode", lambda *a: real_decode(*a)[:-1] + b"\x00")
+    assert [p.split(":")[0] for p in fz.run_case(data)["problems"]] == ["jpeg-unverified"]
+
+    def broken(*args):
+        raise IndexError("bug")
+
+    monkeypatch.setattr(jpegpath, "encode", broken)
+    assert [p.split(":")[0] for p in fz.run_case(data)["problems"]] == ["jpeg-bug"]
+
+
+def test_run_case_reports_lost_data(monkeypatch):
+    monkeypatch.setattr(api, "_decodes_to", lambda member, original: True)  # past compress's own check
+    monkeypatch.setattr(api, "decompress", lambda blob: b"other")
+    assert fz.run_case(b"some bytes")["problems"][0].startswith("LOST")
+
+
+def test_every_mutator_changes_or_keeps_a_jpeg_deterministically():
+    data = SEEDS[0]
+    for mutator in fz.MUTATORS:
+        rng = random.Random(5)
+        out = mutator(data, rng)
+        assert isinstance(out, bytes)
+        if mutator not in (fz.flip_bits, fz.insert_bytes, fz.garbage_before_soi, fz.garbage_after_eoi, fz.fill_scan):
+            assert out == mutator(data, random.Random(5)), mutator.__name__  # os.urandom aside, seeded

@@ -351,7 +351,7 @@ class _Recorder(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def run_case(data: bytes, damage_seed: int | None = None, other: bytes | None = None) -> dict:
+def run_case(data: bytes, damage_seed: int | None = None, other: bytes | None = None, *, level: int = 6) -> dict:
     """Compress, decompress, compare; optionally damage the member and decode it. Returns a verdict."""
     import resource
 
@@ -365,7 +365,7 @@ def run_case(data: bytes, damage_seed: int | None = None, other: bytes | None = 
     t0 = time.perf_counter()
     try:
         try:
-            member = api.compress(data)
+            member = api.compress(data, level)
         except LimitExceeded:
             verdict["mode"] = "limit"
             return verdict
@@ -417,7 +417,8 @@ def _worker(conn) -> None:  # pragma: no cover - runs in a child process
         job = conn.recv()
         if job is None:
             return
-        conn.send(run_case(*job))
+        data, damage_seed, other, level = job
+        conn.send(run_case(data, damage_seed, other, level=level))
 
 
 class Worker:
@@ -475,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     mutators: Counter = Counter()
     slowest = (0.0, "")
     peak = 0
+    worker.run((pillow_jpeg(rng), None, None, 6), args.case_timeout)  # imports and JIT caches load here
     deadline = time.monotonic() + args.seconds
     case = 0
     while time.monotonic() < deadline:
@@ -489,8 +491,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             data, names = mutate(seed, rng)
         mutators.update(names)
-        verdict = worker.run((data, rng.randrange(1 << 30), other if len(other) < 300_000 else other[:1000]),
-                             args.case_timeout)
+        level = rng.choice([6, 6, 6, rng.randint(1, 9)])
+        other = other if len(other) < 300_000 else other[:1000]
+        verdict = worker.run((data, rng.randrange(1 << 30), other, level), args.case_timeout)
         stats["real" if from_real else "generated"] += 1
         modes[verdict.get("mode", "?")] += 1
         stats[f"damage:{verdict.get('damage_result', verdict.get('damage', 'none'))}"] += 1

@@ -62,10 +62,11 @@ def test_loss_falls_and_training_is_seeded():
     assert runs[0][1] == runs[1][1]  # same seed, same integer model
 
 
-def test_train_main_exports_a_loadable_integer_model(image_dir, tmp_path):
+@pytest.mark.parametrize("scheme", ["dc", "rows"])
+def test_train_main_exports_a_loadable_integer_model(image_dir, tmp_path, scheme):
     out = tmp_path / "cnn-xs-v1.mlzn"
     ckpt = tmp_path / "ckpt.pt"
-    entry = train_main(size="xs", data=[image_dir], out=out, steps=30, crop=12, batch=4, lr=1e-2,
+    entry = train_main(size="xs", data=[image_dir], out=out, scheme=scheme, steps=30, crop=12, batch=4, lr=1e-2,
                        val_fraction=0.3, reencodes=1, checkpoint=ckpt, quiet=True)
     blob = out.read_bytes()
     assert entry["sha256"] == hashlib.sha256(blob).hexdigest()
@@ -76,7 +77,9 @@ def test_train_main_exports_a_loadable_integer_model(image_dir, tmp_path):
     assert model.tensors["hint.thresholds"].shape == (63, F.N_HINTS - 1)
     curve = entry["measured"]["val_curve"]
     assert curve[-1][1] < curve[0][1]
-    x = F.dc_features(__import__("mlzip.train.data", fromlist=["x"]).read_coefficients(image_dir / "img9.jpg"), 0)
+    from mlzip.train.data import read_coefficients
+
+    x = F.SCHEMES[scheme][0](read_coefficients(image_dir / "img9.jpg"), 0)
     assert model.forward(x[None])["head"].shape == (1, F.N_TARGETS, *x.shape[1:])
 
 

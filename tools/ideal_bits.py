@@ -359,6 +359,15 @@ def run(args) -> dict:
         arms["+hand sign"] = (1, lambda co: image_blocks(co, sch, only(hand_hints(co), 1), 1))
         arms["+hand both"] = (nh, lambda co: image_blocks(co, sch, hand_hints(co), nh))
         arms["+hand both, CNN mix"] = (nh, lambda co: image_blocks(co, sch, hand_hints(co), nh, mix_features(preds(co))))
+
+        def cnn_mag_hand_sign(co):
+            return {c: (m, h[1]) for (c, (m, _)), h in zip(cnn_hints(preds(co), thresholds, True, False).items(),
+                                                           hand_hints(co).values())}
+
+        arms["+CNN mag, hand sign"] = (nh, lambda co: image_blocks(co, sch, cnn_mag_hand_sign(co), nh))
+    if args.arms:
+        keep = [a.strip() for a in args.arms.split(";")]
+        arms = {a: arms[a] for a in keep}
     models = {arm: AdaptiveModel(n, 2 if "mix" in arm else 0) for arm, (n, _) in arms.items()}
     for coefs in prior_imgs:  # priors from the training split only
         for arm, (_, fn) in arms.items():
@@ -405,6 +414,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="at most this many training files")
     ap.add_argument("--eval-limit", type=int, default=None)
     ap.add_argument("--prior-images", type=int, default=80, help="training images the count priors come from")
+    ap.add_argument("--arms", help="semicolon-separated subset of the arms to measure (names contain commas)")
     ap.add_argument("--json", help="write results here")
     args = ap.parse_args()
     res = run(args)

@@ -17,7 +17,7 @@ import numpy as np
 import zstandard
 
 from mlzip.container import MODE_JPEG_PLAIN, MODE_MODEL
-from mlzip.errors import CorruptMember, ModelError
+from mlzip.errors import CorruptMember, ModelError, UnsupportedJpeg
 
 # Fixed forever: the model ids a member can carry on this path (see models/manifest.json).
 PLAIN_MODEL_ID = 0
@@ -50,6 +50,13 @@ def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[b
 
 
 def decode(mode: int, model_id: int, sections: list[bytes]) -> bytes:
+    try:
+        return _decode(mode, model_id, sections)
+    except UnsupportedJpeg as exc:  # the encoder only writes JPEGs it accepted: this is damage
+        raise CorruptMember(f"jpeg data is altered ({exc})") from None
+
+
+def _decode(mode: int, model_id: int, sections: list[bytes]) -> bytes:
     from mlzip import jpeg
     from mlzip.header import decode_header
 

@@ -20,10 +20,9 @@ from mlzip import api, container
 from mlzip.errors import CorruptMember, ModelError, UnsupportedJpeg, UnsupportedVersion
 from tools import fuzz_roundtrip as fz
 
-# Errors a damaged member may raise (man/mlzip.5, "READING A MEMBER"); UnsupportedJpeg is tolerated
-# only until the xfail test_damaged_jpeg_header_section_is_corruption is fixed.
+# Errors a damaged member may raise (man/mlzip.5, "READING A MEMBER").
 DAMAGE_ERRORS = (CorruptMember, UnsupportedVersion, ModelError)
-TOLERATED = (*DAMAGE_ERRORS, UnsupportedJpeg)
+TOLERATED = DAMAGE_ERRORS
 
 FLAVOURS = {
     "q1": dict(quality=1),
@@ -232,8 +231,6 @@ def test_every_byte_altered_is_caught(index):
     assert caught >= 3 * len(member) - 4  # a flipped unused bit may still decode exactly
 
 
-@pytest.mark.xfail(strict=True, reason="bug (mlzip/jpegpath.py decode): a damaged JPEG header section raises "
-                   "UnsupportedJpeg ('zero width'), not CorruptMember")
 def test_damaged_jpeg_header_section_is_corruption():
     original, member = MEMBERS[1]
     ((head, sections),) = container.split_members(member)
@@ -298,8 +295,6 @@ def test_random_damage_never_escapes(seed):
 # ---------------------------------------------------------------- sizes
 
 
-@pytest.mark.xfail(strict=True, reason="bug (mlzip/api.py compress): the JPEG path is kept even when its member "
-                   "is larger than zstd/stored; a 700-byte JPEG declaring 4000x4000 grows to ~1.2 KB")
 def test_compress_never_expands_past_stored():
     data = fz.set_dimensions(make_jpeg(16, 16, quality=75), 4000, 4000)
     member = api.compress(data)

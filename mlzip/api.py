@@ -70,7 +70,7 @@ def compress(
         if built is None:
             continue
         mode, model_id, sections = built
-        if mode not in (container.MODE_STORED, container.MODE_ZSTD) and sum(map(len, sections)) >= len(data):
+        if mode not in (container.MODE_STORED, container.MODE_ZSTD) and sum(map(len, sections)) > len(data):
             continue  # a JPEG member larger than the file itself (hostile or damaged JPEG): zstd or stored
         member = container.encode_member(mode, model_id, data, sections, name=raw_name, mtime=mtime)
         if not verify or _decodes_to(member, data):

@@ -113,8 +113,8 @@ def test_help_and_small_decompress_do_not_import_torch(tmp_path):
 @pytest.mark.parametrize("threads", ["1", "2"])
 def test_interrupt_leaves_no_partial_output(tmp_path, threads):
     originals = {}
-    for i in range(3):
-        data = os.urandom(1 << 19).hex().encode()  # about 2 s per file at -9
+    for i in range(4):
+        data = os.urandom(1 << 20).hex().encode()  # several seconds in all at -9, even on an idle machine
         (tmp_path / f"f{i}").write_bytes(data)
         originals[f"f{i}"] = data
     proc = subprocess.Popen(

@@ -361,6 +361,8 @@ def run_case(data: bytes, damage_seed: int | None = None, other: bytes | None = 
     recorder = _Recorder()
     log = logging.getLogger("mlzip")
     log.addHandler(recorder)
+    saved_level = log.level
+    log.setLevel(logging.WARNING)  # the CLI may have raised it in this process (-q); we need the warnings
     verdict: dict = {"problems": []}
     t0 = time.perf_counter()
     try:
@@ -405,6 +407,7 @@ def run_case(data: bytes, damage_seed: int | None = None, other: bytes | None = 
                 verdict["problems"].append(f"corrupt-escape ({how}): {type(exc).__name__}: {exc}")
     finally:
         log.removeHandler(recorder)
+        log.setLevel(saved_level)
         verdict["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         verdict["seconds"] = round(time.perf_counter() - t0, 3)
     return verdict

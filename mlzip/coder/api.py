@@ -133,7 +133,10 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
             raise LimitExceeded(f"block grid {by}x{bx} too large")
     qts = _prepare_tables(qtables, len(shapes))
     hint_arrays = _prepare_hints(hints, shapes)
-    planes = [np.zeros((by, bx, 64), np.int16) for by, bx in shapes]
+    # One zeroed buffer laid out as the JPEG layer's from_parts wants it: used there in place, not copied.
+    from mlzip.jpeg import coefficient_planes
+
+    planes = coefficient_planes(shapes)
     stream = np.frombuffer(b"\0" + blob[5:], np.uint8).copy()  # writable: one compiled signature
     rc = rangecoder.new_decoder(stream)
     _code_all(planes, qts, hint_arrays, hints is not None, rc, stream, _initial_model(settings))

@@ -275,3 +275,14 @@ def test_damaged_prior_file_is_a_model_error(monkeypatch, tmp_path):
             encode_coefficients(_planes([(1, 1)], FILLS["zeros"]), _q(1), [(1, 1)])
     finally:
         prior._load.cache_clear()
+
+
+def test_hints_for_some_components_only():
+    """A model may hint chroma only: luma (None) keeps the classic buckets, same bytes as no hints."""
+    coefs = [RNG.integers(-3, 4, (6, 6, 64)).astype(np.int16) for _ in range(2)]
+    chroma = RNG.integers(0, 12, (6, 6, 64)).astype(np.uint8)
+    blob = _round_trip(coefs, _q(2), [(1, 1)] * 2, hints=[None, chroma])
+    classic_only = encode_coefficients(coefs, _q(2), [(1, 1)] * 2)
+    assert blob != classic_only
+    # a hint list of None only is no hint at all: the very same bytes
+    assert encode_coefficients(coefs[:1], _q(1), [(1, 1)], hints=[None]) == encode_coefficients(coefs[:1], _q(1), [(1, 1)])

@@ -53,13 +53,18 @@ def _prepare_tables(qtables: list[np.ndarray], n: int) -> list[np.ndarray]:
     return out
 
 
-def _prepare_hints(hints, shapes) -> list[np.ndarray]:
+def _prepare_hints(hints, shapes) -> list[np.ndarray | None]:
+    """One uint8 [by, bx, 64] array per component, or None where that component uses the classic
+    magnitude buckets (e.g. luma, when a learned model only hints chroma)."""
     if hints is None:
-        return [np.zeros((1, 1, 64), np.uint8) for _ in shapes]
+        return [None] * len(shapes)
     if len(hints) != len(shapes):
-        raise ValueError("one hint array per component")
+        raise ValueError("one hint array (or None) per component")
     out = []
     for h, (by, bx) in zip(hints, shapes):
+        if h is None:
+            out.append(None)
+            continue
         h = np.ascontiguousarray(h, dtype=np.uint8)
         if h.shape != (by, bx, 64):
             raise ValueError(f"hint array of shape {h.shape}, expected {(by, bx, 64)}")
@@ -70,12 +75,16 @@ def _prepare_hints(hints, shapes) -> list[np.ndarray]:
 N_CONTEXTS = 2 * classic.CONTEXTS_PER_SET
 
 
-def _code_all(planes, qts, hints, use_hints, rc, buf, model):
+_NO_HINTS = np.zeros((1, 1, 64), np.uint8)
+
+
+def _code_all(planes, qts, hints, rc, buf, model):
     recip = rangecoder.rate_table(ADAPT_LIMIT)
     guide = np.zeros((1, 1), np.int64)
     for i, plane in enumerate(planes):
         base = _context_set(i) * classic.CONTEXTS_PER_SET
-        buf, nz = classic.code_plane(plane, qts[i], hints[i], use_hints, guide, i > 0 and LUMA_GUIDE,
+        hint = _NO_HINTS if hints[i] is None else hints[i]
+        buf, nz = classic.code_plane(plane, qts[i], hint, hints[i] is not None, guide, i > 0 and LUMA_GUIDE,
                                      base, rc, buf, model, recip)
         if i == 0:
             guide = nz
@@ -105,12 +114,12 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
         planes.append(np.ascontiguousarray(c))
     qts = _prepare_tables(qtables, len(planes))
     hint_arrays = _prepare_hints(hints, [p.shape[:2] for p in planes])
-    settings = (FORMAT_VERSION << 4) | (FLAG_HINTS if hints is not None else 0)
+    settings = (FORMAT_VERSION << 4) | (FLAG_HINTS if any(h is not None for h in hint_arrays) else 0)
     if model is None and USE_PRIOR:
         settings |= FLAG_PRIOR
     rc = rangecoder.new_encoder()
     buf = np.empty(classic.ENC_MARGIN * 2, np.uint8)
-    buf = _code_all(planes, qts, hint_arrays, hints is not None, rc, buf,
+    buf = _code_all(planes, qts, hint_arrays, rc, buf,
                     _initial_model(settings) if model is None else model)
     rangecoder.flush(rc, buf)
     stream = buf[1:int(rc[rangecoder.POS])].tobytes().rstrip(b"\0")
@@ -125,7 +134,7 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
     settings = blob[0]
     if settings >> 4 != FORMAT_VERSION or settings & ~KNOWN_FLAGS & 0xF:
         raise CorruptMember(f"unknown coefficient coder settings 0x{settings:02x}")
-    if bool(settings & FLAG_HINTS) != (hints is not None):
+    if bool(settings & FLAG_HINTS) != (hints is not None and any(h is not None for h in hints)):
         raise CorruptMember("the coefficient stream and the caller disagree about hints")
     shapes = [(int(by), int(bx)) for by, bx in shapes]
     for by, bx in shapes:
@@ -139,7 +148,7 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
     planes = coefficient_planes(shapes)
     stream = np.frombuffer(b"\0" + blob[5:], np.uint8).copy()  # writable: one compiled signature
     rc = rangecoder.new_decoder(stream)
-    _code_all(planes, qts, hint_arrays, hints is not None, rc, stream, _initial_model(settings))
+    _code_all(planes, qts, hint_arrays, rc, stream, _initial_model(settings))
     # the decoder reads at least every byte (trailing zeros were dropped); a checksum miss is damage
     if (int(rc[rangecoder.POS]) < stream.size
             or _checksum(settings, blob[5:], planes) != int.from_bytes(blob[1:5], "little")):

@@ -225,3 +225,15 @@ def test_version_1_blob_with_the_bands_flag_is_corrupt(banded):
     coefs, blob = banded
     with pytest.raises(CorruptMember):
         _decode(bytes([0x10 | (blob[0] & 0xF)]) + blob[1:], coefs)
+
+
+def test_frozen_banded_file_is_banded():
+    """tests/frozen/classic-v2-bands.mlz (decoded with the other frozen files) really has bands."""
+    from pathlib import Path
+
+    from mlzip import container
+
+    data = (Path(__file__).parent / "frozen" / "classic-v2-bands.mlz").read_bytes()
+    ((_, sections),) = list(container.split_members(data))
+    coder_blob = bytes(sections[2])
+    assert coder_blob[0] >> 4 == 2 and coder_blob[0] & api.FLAG_BANDS

@@ -122,5 +122,11 @@ def run(pool: ThreadPoolExecutor | None, task: Callable[[int], object], n_bands:
         for k in range(n_bands):
             task(k)
         return
-    for future in [pool.submit(task, k) for k in range(n_bands)]:
-        future.result()
+    futures = [pool.submit(task, k) for k in range(n_bands)]
+    try:
+        for future in futures:
+            future.result()
+    except BaseException:  # an error or Ctrl-C: bands not started yet are not started at all
+        for future in futures:
+            future.cancel()
+        raise

@@ -104,7 +104,8 @@ def test_small_images_are_one_band_with_version_1_stream():
 
 def test_band_choice_balances_work_and_grows_with_size():
     assert [bands.band_count(n) for n in (0, bands.MIN_BANDED_BLOCKS - 1, bands.MIN_BANDED_BLOCKS)] == [1, 1, 2]
-    assert bands.band_count(16 * bands.MIN_BANDED_BLOCKS) == 4
+    assert bands.band_count(bands.FOUR_BANDS_BLOCKS - 1) == 2 and bands.band_count(bands.FOUR_BANDS_BLOCKS) == 4
+    assert bands.band_count(4 * bands.FOUR_BANDS_BLOCKS) == 8
     assert bands.band_count(1 << 40) == bands.MAX_BANDS
     # a plane whose top half is empty: the cut lands well below the middle
     plane = np.zeros((256, 128, 64), np.int16)

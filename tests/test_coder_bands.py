@@ -235,3 +235,20 @@ def test_frozen_banded_file_is_banded():
     ((_, sections),) = list(container.split_members(data))
     coder_blob = bytes(sections[2])
     assert coder_blob[0] >> 4 == 2 and coder_blob[0] & api.FLAG_BANDS
+
+
+def test_large_jpeg_is_banded_through_the_api():
+    from mlzip import api as mlzip_api
+    from mlzip import container
+
+    data = make_jpeg(1400, 1500, seed=6, quality=90, subsampling=2)  # 49k blocks: two bands
+    member = mlzip_api.compress(data)
+    assert mlzip_api.decompress(member) == data
+    ((_, sections),) = list(container.split_members(member))
+    assert bytes(sections[2])[0] & api.FLAG_BANDS
+
+
+def test_the_band_kernel_releases_the_gil():
+    from mlzip.coder import classic
+
+    assert classic.code_plane.targetoptions.get("nogil")

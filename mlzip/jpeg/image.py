@@ -53,6 +53,11 @@ class JpegInfo:
     component_ids: list[int]
     components: list[ComponentInfo]
 
+    @property
+    def blocks(self) -> int:
+        """Declared 8x8 blocks of all components (allocated grids, MCU padding included)."""
+        return sum(c.blocks_y * c.blocks_x for c in self.components)
+
     def __iter__(self) -> Iterator[ComponentInfo]:
         return iter(self.components)
 
@@ -244,6 +249,8 @@ def _parse(data: bytes) -> JpegImage:
     if frame.height == 0:  # the DNL segment right after the first scan gives the height
         _find_dnl(data, int(unstuff(arr, header_end)[4]), st)
     bases, grids, total = component_bases(frame)
+    if total // 64 > limits.max_jpeg_blocks(len(data)):  # before allocating anything of that size
+        raise UnsupportedJpeg(f"JPEG declares {total // 64} blocks, too many for a file of {len(data)} bytes")
     flat = np.empty(total, np.int16)
     if frame.progressive:  # sequential scans zero their blocks themselves (see _zero_unscanned)
         flat.fill(0)  # np.empty gets transparent huge pages for big arrays: far fewer page faults than np.zeros

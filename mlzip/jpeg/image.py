@@ -318,11 +318,13 @@ def _kernel_args(frame: Frame, scan: Scan, bases, grids, orders: dict):
 def _decode_scan(arr, start, frame, scan, bases, grids, flat, nzmask, orders: dict) -> tuple[ScanCoding, int]:
     clean, seg_ends, rst_codes, clean_stop, region_end = unstuff(arr, start)
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids, orders)
-    cut, good_m, good_start, good_bit, pad, runs, odd_at, odd_code = decode_scan(
+    cut, good_m, good_start, good_bit, pad, runs, runs_standard, odd_at, odd_code = decode_scan(
         clean, seg_ends, rst_codes, flat, nzmask, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
         al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG, ZIGZAG_BYTES)
     coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None,
                         odd_rst=[(int(j), max(int(c), 0)) for j, c in zip(odd_at, odd_code)])
+    if coding.runs is not None and not cut and clean_stop == region_end:
+        coding.runs_standard = bool(runs_standard)  # a cut scan: the first encode decides (see _encode_scan)
     if cut or clean_stop != region_end:
         i = int(good_start) + good_bit // 8
         rem = good_bit % 8

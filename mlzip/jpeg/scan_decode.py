@@ -20,6 +20,10 @@ from mlzip.jpeg.tables import LUT_BITS
 
 SEQUENTIAL, DC_FIRST, DC_REFINE, AC_FIRST, AC_REFINE = 0, 1, 2, 3, 4
 INT16_MIN, INT16_MAX = -32768, 32767
+# Where libjpeg's encoder (jcphuff.c) ends an EOB run: at this length, or in a refinement scan once the
+# correction bits of its blocks pass this count (its buffer holds 1000 and a block may add 64).
+MAX_EOB_RUN = 0x7FFF
+MAX_RUN_CORR_BITS = 1000 - 64 + 1
 
 
 @njit(cache=True, inline="always")
@@ -109,13 +113,17 @@ def reset_blocks(coefs, nzmask, block_off, bpm, m_from, m_to, kind, ss, se, al, 
 @njit(cache=True)
 def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot, bpm, n_mcu,
                 kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz, zt):
-    """Decode one scan. Returns (cut, good_mcus, cut_start, cut_bit, pad, eob_runs, odd_at, odd_code).
+    """Decode one scan. Returns (cut, good_mcus, cut_start, cut_bit, pad, eob_runs, runs_standard, odd_at,
+    odd_code).
 
     A sequential scan writes (or zeroes) all 64 coefficients of every block in its order, so
     coefs need not be zeroed beforehand. cut is False when every MCU decoded and every interval ended exactly as a standard encoder
     ends it; otherwise the scan is kept up to good_mcus MCUs, which end at bit cut_bit of the
     restart interval starting at clean byte cut_start, and coefficients past that point are reset.
     pad is the value (0 or 1) of the pad bits, eob_runs the EOB run lengths in coding order;
+    runs_standard whether each run ends where libjpeg's encoder ends it (at MAX_EOB_RUN, past
+    MAX_RUN_CORR_BITS correction bits, before a block with symbols, or at the end of the interval),
+    meaningful only for a scan that is not cut;
     interval odd_at[i] is followed by marker byte odd_code[i] instead of RSTn (-1: no marker).
     nzmask[off >> 6] is the nonzero_zigzag mask (bits 1..63) of the block at coefs[off]: AC scans keep
     it up to date and refinement scans read their history from it; sequential and DC scans never
@@ -141,6 +149,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
     pad = -1
     fail = False
     eobrun = 0
+    standard = True
+    run_bits = 0  # correction bits of the current EOB run's blocks (refinement scans)
     while m < n_mcu:
         if seg < n_segs:
             end = seg_ends[seg]
@@ -153,6 +163,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
         n = 0
         preds[:] = 0
         eobrun = 0
+        ended = False  # the last block ended an EOB run that libjpeg would not have ended yet
         mend = min(m + nint, n_mcu)
         while m < mend:
             base = m * bpm
@@ -228,7 +239,10 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                 elif kind == AC_FIRST:
                     if eobrun > 0:
                         eobrun -= 1
+                        ended = eobrun == 0 and runs[nruns - 1] != MAX_EOB_RUN
                         continue
+                    after_run = ended
+                    ended = False
                     t = ac_tab[0]
                     k = ss
                     zrl = False
@@ -269,6 +283,9 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                             runs[nruns] = (1 << r) + v
                             eobrun = runs[nruns] - 1
                             nruns += 1
+                            if after_run and k == ss:  # a block without symbols: libjpeg extends the run
+                                standard = False
+                            ended = eobrun == 0
                             break
                         k += r
                         if k > se:
@@ -289,6 +306,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                     k = ss
                     hist = nzmask[off >> 6]  # coefficients non-zero before this scan
                     if eobrun == 0:
+                        after_run = ended
+                        ended = False
                         t = ac_tab[0]
                         zrl = False
                         while k <= se:
@@ -314,6 +333,9 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                                 runs[nruns] = (1 << r) + v
                                 eobrun = runs[nruns]
                                 nruns += 1
+                                if after_run and k == ss:  # a block without symbols: libjpeg extends the run
+                                    standard = False
+                                run_bits = 0
                                 break
                             else:
                                 zrl = True
@@ -345,8 +367,13 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                             while mask != 0:
                                 idx = off + zz[ctz(mask)]
                                 mask &= mask - 1
+                                run_bits += 1
                                 pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
                         eobrun -= 1
+                        forced = run_bits > MAX_RUN_CORR_BITS or runs[nruns - 1] == MAX_EOB_RUN
+                        if eobrun > 0 and run_bits > MAX_RUN_CORR_BITS:  # libjpeg ends the run here
+                            standard = False
+                        ended = eobrun == 0 and not forced
             if fail:
                 break
             bitpos = (pos - start) * 8 - n
@@ -403,5 +430,5 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
     if fail:  # restart markers after the cut are raw bytes
         while n_odd > 0 and odd_at[n_odd - 1] >= good_j:
             n_odd -= 1
-    return (fail, good_m, good_start, good_bit, pad, runs[:nruns].copy(), odd_at[:n_odd].copy(),
+    return (fail, good_m, good_start, good_bit, pad, runs[:nruns].copy(), standard, odd_at[:n_odd].copy(),
             odd_code[:n_odd].copy())

@@ -15,9 +15,8 @@ import numpy as np
 from numba import njit
 
 from mlzip.jpeg.bitops import band_mask, clz, ctz, nonzero_zigzag
-from mlzip.jpeg.scan_decode import AC_FIRST, DC_FIRST, DC_REFINE, SEQUENTIAL
+from mlzip.jpeg.scan_decode import AC_FIRST, DC_FIRST, DC_REFINE, MAX_EOB_RUN, MAX_RUN_CORR_BITS, SEQUENTIAL
 
-MAX_CORR_BITS = 1000  # libjpeg's correction-bit buffer; it flushes the EOB run before overflowing
 # Worst case per block, in bits: DC code + value, 3 ZRLs, one EOB run with extra bits, 64
 # correction bits, EOB; plus per non-zero coefficient a code, a value and a correction bit.
 BLOCK_BITS = 16 + 15 + 3 * 16 + 16 + 14 + 64 + 16
@@ -97,7 +96,7 @@ def _run_ends(eobrun, be, explicit, runs, ne, refine):
     """Whether the EOB run that just grew must be emitted now."""
     if explicit and ne < runs.shape[0]:
         return eobrun == runs[ne]
-    return eobrun == 0x7FFF or (refine and be > MAX_CORR_BITS - 64 + 1)
+    return eobrun == MAX_EOB_RUN or (refine and be > MAX_RUN_CORR_BITS)
 
 
 @njit(cache=True)

@@ -85,7 +85,7 @@ def _refine_one(buf, end, pos, acc, n, coefs, idx, p1):
 
 
 @njit(cache=True)
-def reset_blocks(coefs, nzmask, block_off, bpm, m_from, m_to, kind, ss, se, al, zz, zt):
+def reset_blocks(coefs, dcs, nzmask, block_off, bpm, m_from, m_to, kind, ss, se, al, zz, zt):
     """Return the blocks of MCUs [m_from, m_to) to their state before this scan (masks included)."""
     p1 = 1 << al
     words = coefs.view(np.int64)
@@ -94,9 +94,9 @@ def reset_blocks(coefs, nzmask, block_off, bpm, m_from, m_to, kind, ss, se, al, 
         if kind == SEQUENTIAL:
             coefs[off : off + 64] = 0
         elif kind == DC_FIRST:
-            coefs[off] = 0
+            dcs[off >> 6] = 0
         elif kind == DC_REFINE:
-            coefs[off] = coefs[off] & ~p1
+            dcs[off >> 6] = dcs[off >> 6] & ~p1
         else:
             for k in range(ss, se + 1):
                 idx = off + zz[k]
@@ -111,7 +111,7 @@ def reset_blocks(coefs, nzmask, block_off, bpm, m_from, m_to, kind, ss, se, al, 
 
 
 @njit(cache=True)
-def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot, bpm, n_mcu,
+def decode_scan(clean, seg_ends, rst_codes, coefs, dcs, nzmask, block_off, block_slot, bpm, n_mcu,
                 kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz, zt):
     """Decode one scan. Returns (cut, good_mcus, cut_start, cut_bit, pad, eob_runs, runs_standard, odd_at,
     odd_code).
@@ -128,6 +128,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
     nzmask[off >> 6] is the nonzero_zigzag mask (bits 1..63) of the block at coefs[off]: AC scans keep
     it up to date and refinement scans read their history from it; sequential and DC scans never
     touch it (a sequential frame passes a one-element dummy).
+    Progressive DC scans write dcs[off >> 6] instead of coefs[off], the caller copies them over at the
+    end: the DC values of a whole image stay in cache between scans (a one-element dummy as well).
     """
     n_segs = seg_ends.shape[0]
     nint = restart if restart > 0 else n_mcu
@@ -184,9 +186,10 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                         fail = True
                         break
                     preds[slot] = pred
-                    coefs[off] = val
                     if kind == DC_FIRST:
+                        dcs[off >> 6] = val
                         continue
+                    coefs[off] = val
                     # sequential AC coefficients
                     t = ac_tab[slot]
                     k = 1
@@ -235,7 +238,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                 elif kind == DC_REFINE:
                     b, pos, acc, n = _bits(clean, end, pos, acc, n, 1)
                     if b:
-                        coefs[off] = coefs[off] | p1
+                        dcs[off >> 6] = dcs[off >> 6] | p1
                 elif kind == AC_FIRST:
                     if eobrun > 0:
                         eobrun -= 1
@@ -424,7 +427,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
     if fail:
         # a sequential scan zeroes every block it did not keep: no block of its order is left unwritten
         m_to = n_mcu if kind == SEQUENTIAL else min(m + 1, n_mcu)
-        reset_blocks(coefs, nzmask, block_off, bpm, good_m, m_to, kind, ss, se, al, zz, zt)
+        reset_blocks(coefs, dcs, nzmask, block_off, bpm, good_m, m_to, kind, ss, se, al, zz, zt)
     if pad < 0:
         pad = 1
     if fail:  # restart markers after the cut are raw bytes

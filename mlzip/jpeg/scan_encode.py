@@ -100,7 +100,7 @@ def _run_ends(eobrun, be, explicit, runs, ne, refine):
 
 
 @njit(cache=True)
-def encode_scan(coefs, nzmask, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, ss, se, al, restart,
+def encode_scan(coefs, dcs, nzmask, block_off, block_slot, bpm, n_mcu, k_end, finish, kind, ss, se, al, restart,
                 dc_tab, ac_tab, ehufco, ehufsi, pad, runs, explicit, rst_bytes, cap, zz, zt):
     """Encode MCUs [0, k_end) of a scan into a buffer of cap bytes (see output_bound).
 
@@ -108,7 +108,8 @@ def encode_scan(coefs, nzmask, block_off, block_slot, bpm, n_mcu, k_end, finish,
     partial byte are left pending for the caller, who appends the rest of a cut scan. With
     explicit, EOB runs end where `runs` says instead of where libjpeg would end them. rst_bytes[j]
     is the marker byte after restart interval j (-1: none). AC scans read which coefficients are
-    non-zero from nzmask (block_masks of coefs; a one-element dummy for sequential scans).
+    non-zero from nzmask (block_masks of coefs; a one-element dummy for sequential scans), and
+    progressive DC scans read the DC values from dcs (one per block, from block_masks as well).
     Returns (bytes, pending_bits_value, pending_bit_count, error, eob_runs_emitted).
     """
     out = np.empty(cap, np.uint8)
@@ -149,7 +150,7 @@ def encode_scan(coefs, nzmask, block_off, block_slot, bpm, n_mcu, k_end, finish,
             off = block_off[base + i]
             slot = block_slot[i]
             if kind == SEQUENTIAL or kind == DC_FIRST:
-                dc = np.int64(coefs[off]) >> al
+                dc = np.int64(coefs[off] if kind == SEQUENTIAL else dcs[off >> 6]) >> al
                 diff = dc - preds[slot]
                 preds[slot] = dc
                 s = _nbits(-diff if diff < 0 else diff)
@@ -189,7 +190,7 @@ def encode_scan(coefs, nzmask, block_off, block_slot, bpm, n_mcu, k_end, finish,
                 if err:
                     break
             elif kind == DC_REFINE:
-                o, acc, nb = _put(out, o, acc, nb, (np.int64(coefs[off]) >> al) & 1, 1)
+                o, acc, nb = _put(out, o, acc, nb, (np.int64(dcs[off >> 6]) >> al) & 1, 1)
             elif kind == AC_FIRST:
                 mask = nzmask[off >> 6] & band
                 prev = ss - 1

@@ -91,7 +91,7 @@ def block_masks(coefs, zt):
     return out, dcs
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def band_mask(ss, se):
     """Bits ss..se set."""
     high = np.int64(-1) if se == 63 else (np.int64(1) << (se + 1)) - 1

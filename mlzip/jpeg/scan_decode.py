@@ -73,15 +73,26 @@ def _value(acc, n, s):
     return v, n - s
 
 
-@njit(cache=True)
-def _refine_one(buf, end, pos, acc, n, coefs, idx, p1):
-    """Correction bit for a coefficient that is already non-zero."""
-    b, pos, acc, n = _bits(buf, end, pos, acc, n, 1)
-    if b:
-        c = coefs[idx]
-        if (c & p1) == 0:
-            coefs[idx] = c + p1 if c >= 0 else c - p1
-    return pos, acc, n
+@njit(cache=True, inline="always")
+def _refine_bits(buf, end, pos, acc, n, coefs, off, mask, zz, p1):
+    """A correction bit for each coefficient in mask (zigzag bits, lowest first), each of them already
+    non-zero; up to 32 bits per refill check. Returns (pos, acc, n, bits read)."""
+    count = 0
+    while mask != 0:
+        if n < 32:
+            pos, acc, n = _refill(buf, end, pos, acc, n)
+        for _ in range(32):
+            idx = off + zz[ctz(mask)]
+            mask &= mask - 1
+            n -= 1
+            count += 1
+            if (acc >> n) & 1:
+                c = coefs[idx]
+                if (c & p1) == 0:
+                    coefs[idx] = c + p1 if c >= 0 else c - p1
+            if mask == 0:
+                break
+    return pos, acc, n, count
 
 
 @njit(cache=True)
@@ -314,34 +325,47 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, dcs, nzmask, block_off, block
                         t = ac_tab[0]
                         zrl = False
                         while k <= se:
-                            rs, pos, acc, n = _huff(clean, end, pos, acc, n, t, lut, maxcode, valoff, huffval)
-                            if rs < 0:
-                                fail = True
-                                break
-                            r = rs >> 4
-                            s = rs & 15
-                            val = 0
-                            if s != 0:
-                                if s != 1:
+                            if n < 32:
+                                pos, acc, n = _refill(clean, end, pos, acc, n)
+                            fe = fast_ac[t, (acc >> (n - LUT_BITS)) & ((1 << LUT_BITS) - 1)]
+                            if fe != 0:  # a short code with its sign bit: one lookup
+                                if fe >> 16 != 1 and fe >> 16 != -1:  # only magnitude 1 belongs here
                                     fail = True
                                     break
-                                b, pos, acc, n = _bits(clean, end, pos, acc, n, 1)
-                                val = p1 if b else -p1
+                                r = (fe >> 8) & 0xFF
+                                s = 1
+                                val = p1 if fe >> 16 == 1 else -p1
+                                n -= fe & 0xFF
                                 zrl = False
-                            elif r != 15:
-                                if zrl:
+                            else:
+                                rs, pos, acc, n = _huff(clean, end, pos, acc, n, t, lut, maxcode, valoff, huffval)
+                                if rs < 0:
                                     fail = True
                                     break
-                                v, pos, acc, n = _bits(clean, end, pos, acc, n, r)
-                                runs[nruns] = (1 << r) + v
-                                eobrun = runs[nruns]
-                                nruns += 1
-                                if after_run and k == ss:  # a block without symbols: libjpeg extends the run
-                                    standard = False
-                                run_bits = 0
-                                break
-                            else:
-                                zrl = True
+                                r = rs >> 4
+                                s = rs & 15
+                                val = 0
+                                if s != 0:
+                                    if s != 1:
+                                        fail = True
+                                        break
+                                    b, pos, acc, n = _bits(clean, end, pos, acc, n, 1)
+                                    val = p1 if b else -p1
+                                    zrl = False
+                                elif r != 15:
+                                    if zrl:
+                                        fail = True
+                                        break
+                                    v, pos, acc, n = _bits(clean, end, pos, acc, n, r)
+                                    runs[nruns] = (1 << r) + v
+                                    eobrun = runs[nruns]
+                                    nruns += 1
+                                    if after_run and k == ss:  # a block without symbols: libjpeg extends the run
+                                        standard = False
+                                    run_bits = 0
+                                    break
+                                else:
+                                    zrl = True
                             # the symbol lands on the (r+1)-th coefficient without history from k on;
                             # those with history on the way get a correction bit each
                             free = ~hist & band_mask(k, se)
@@ -351,11 +375,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, dcs, nzmask, block_off, block
                                 fail = True
                                 break
                             target = ctz(free)
-                            passed = hist & band_mask(k, target)
-                            while passed != 0:
-                                idx = off + zz[ctz(passed)]
-                                passed &= passed - 1
-                                pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
+                            pos, acc, n, _ = _refine_bits(clean, end, pos, acc, n, coefs, off,
+                                                          hist & band_mask(k, target), zz, p1)
                             if s != 0:
                                 coefs[off + zz[target]] = val
                                 nzmask[off >> 6] |= np.int64(1) << target
@@ -366,12 +387,9 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, dcs, nzmask, block_off, block
                             break
                     if eobrun > 0:
                         if k <= se:  # a correction bit for each non-zero coefficient left in the band
-                            mask = hist & band_mask(k, se)
-                            while mask != 0:
-                                idx = off + zz[ctz(mask)]
-                                mask &= mask - 1
-                                run_bits += 1
-                                pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
+                            pos, acc, n, count = _refine_bits(clean, end, pos, acc, n, coefs, off,
+                                                              hist & band_mask(k, se), zz, p1)
+                            run_bits += count
                         eobrun -= 1
                         forced = run_bits > MAX_RUN_CORR_BITS or runs[nruns - 1] == MAX_EOB_RUN
                         if eobrun > 0 and run_bits > MAX_RUN_CORR_BITS:  # libjpeg ends the run here

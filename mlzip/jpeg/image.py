@@ -135,7 +135,7 @@ def to_parts(img: JpegImage) -> tuple[bytes, bytes]:
     for scan, coding in zip(s.scans, s.layout.codings):
         if coding.runs is not None and coding.runs_standard is None:
             orders = _encode_context(s.frame, flat) if orders is None else orders
-            _encode_scan(s.frame, scan, coding, flat, orders)  # decides runs_standard
+            _encode_scan(s.frame, scan, coding, flat, orders)  # a cut scan: decides runs_standard
     return s.header, s.layout.to_bytes()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from mlzip.jpeg.tables import ZIGZAG
@@ -27,6 +28,38 @@ def _llvm_count(name: str):
 
 ctz = _llvm_count("cttz")  # index of the lowest set bit
 clz = _llvm_count("ctlz")  # leading zero bits
+
+
+@intrinsic
+def load_word(typingctx, arr, idx):
+    """The 8 bytes arr[idx : idx + 8] of a uint8 array as one int64 in machine order (an unaligned
+    load; the caller checks the bounds)."""
+    sig = types.int64(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
+        return builder.load(builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
+
+    return sig, codegen
+
+
+_ONES = np.int64(0x0101010101010101)
+_HIGHS = np.int64(-0x7F7F7F7F7F7F7F80)  # 0x8080808080808080
+
+
+@njit(cache=True, inline="always")
+def find_ff(data, p, n):
+    """Index of the first 0xFF byte in data[p:n], or n; eight bytes per step where it can."""
+    while p + 8 <= n:
+        x = ~load_word(data, p)  # 0xFF bytes become zero bytes
+        if (x - _ONES) & ~x & _HIGHS:
+            break
+        p += 8
+    while p < n and data[p] != 0xFF:
+        p += 1
+    return p
 
 
 def zigzag_byte_tables(zigzag: np.ndarray) -> np.ndarray:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from mlzip.jpeg.bitops import find_ff
+
 
 @njit(cache=True)
 def _is_scan_byte(c: int) -> bool:
@@ -29,14 +31,13 @@ def unstuff(data: np.ndarray, start: int):
     o = 0
     p = start
     n_rst = 0
-    # one tight pass for the bytes (no array is grown inside it: that costs 10x here)
+    # one pass for the bytes (no array is grown inside it: that costs 10x here): find the next 0xFF,
+    # copy the run before it in one go
     while p < n:
-        b = data[p]
-        if b != 0xFF:
-            clean[o] = b
-            o += 1
-            p += 1
-            continue
+        q = find_ff(data, p, n)
+        clean[o : o + q - p] = data[p:q]
+        o += q - p
+        p = q
         if p + 1 >= n:
             break
         c = data[p + 1]

@@ -83,3 +83,16 @@ def test_levels_map_through_level_models(monkeypatch):
     data = make_jpeg(40, 32)
     assert api.inspect(api.compress(data, 9))[0].model_id == learned[0]
     assert api.inspect(api.compress(data, 6))[0].model_id == jpegpath.CLASSIC_MODEL_ID
+
+
+def test_shipped_training_commands_use_only_real_options():
+    """Each learned model's manifest command is one `mlzip train` accepts (flags checked, not run)."""
+    import typer.main
+
+    train = typer.main.get_command(cli.app).commands["train"]
+    options = {opt for p in train.params for opt in p.opts}
+    for entry in registry.registry().entries():
+        if entry.learned:
+            words = entry.training["command"].split()
+            assert words[:2] == ["mlzip", "train"]
+            assert {w for w in words if w.startswith("--")} <= options, entry.name

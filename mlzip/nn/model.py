@@ -20,6 +20,7 @@ so the exported weights are already causal and the runtime needs nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -163,19 +164,37 @@ class IntModel:
             return vals[src][:, int(layer["start"]) : int(layer["stop"])]
         raise ModelError(f"unknown op {op}")
 
-    def forward_tiled(self, x: np.ndarray, tile: int) -> dict[str, np.ndarray]:
-        """Same result as forward(), computed on tile x tile windows with a halo of the receptive radius
-        (bounds memory on large images; also the test that tiling never changes a bit)."""
-        n, _, h, w = np.shape(x)
+    def iter_tiles(self, x: Any, tile: int) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
+        """(y0, x0, outputs of the tile at rows y0.., columns x0..): forward() on tile x tile windows with a halo
+        of the receptive radius, so the pieces equal forward()'s output exactly (bounds memory on large
+        images; also the test that tiling never changes a bit). `x`: an array [N, C, H, W], or an object
+        with `shape` ([C, H, W]) and `window(ya, yb, xa, xb)` giving one window [C, h, w] (built on demand)."""
+        if hasattr(x, "window"):
+            h, w = x.shape[1:]
+            source = x
+
+            def part_of(ya: int, yb: int, xa: int, xb: int) -> np.ndarray:
+                return source.window(ya, yb, xa, xb)[None]
+        else:
+            _, _, h, w = np.shape(x)
+
+            def part_of(ya: int, yb: int, xa: int, xb: int) -> np.ndarray:
+                return x[:, :, ya:yb, xa:xb]
         r = self.radius
-        outs: dict[str, np.ndarray] = {}
         for y0 in range(0, h, tile):
             for x0 in range(0, w, tile):
                 ya, yb, xa, xb = max(0, y0 - r), min(h, y0 + tile + r), max(0, x0 - r), min(w, x0 + tile + r)
-                part = self.forward(x[:, :, ya:yb, xa:xb])
-                for k, v in part.items():
-                    if k not in outs:
-                        outs[k] = np.zeros((n, v.shape[1], h, w), dtype=np.int64)
-                    th, tw = min(tile, h - y0), min(tile, w - x0)
-                    outs[k][:, :, y0 : y0 + th, x0 : x0 + tw] = v[:, :, y0 - ya : y0 - ya + th, x0 - xa : x0 - xa + tw]
+                th, tw = min(tile, h - y0), min(tile, w - x0)
+                part = self.forward(part_of(ya, yb, xa, xb))
+                yield y0, x0, {k: v[:, :, y0 - ya : y0 - ya + th, x0 - xa : x0 - xa + tw] for k, v in part.items()}
+
+    def forward_tiled(self, x: np.ndarray, tile: int) -> dict[str, np.ndarray]:
+        """Same result as forward(), computed tile by tile (see iter_tiles)."""
+        n, _, h, w = np.shape(x)
+        outs: dict[str, np.ndarray] = {}
+        for y0, x0, part in self.iter_tiles(x, tile):
+            for k, v in part.items():
+                if k not in outs:
+                    outs[k] = np.zeros((n, v.shape[1], h, w), dtype=np.int64)
+                outs[k][:, :, y0 : y0 + v.shape[2], x0 : x0 + v.shape[3]] = v
         return outs

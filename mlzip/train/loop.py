@@ -46,6 +46,26 @@ def random_crops(samples: Sequence[Sample], rng: np.random.Generator, batch: int
     return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m)
 
 
+def shape_groups(samples: Sequence[Sample]) -> list[list[Sample]]:
+    """Samples grouped by block-grid shape, largest group first (stable)."""
+    groups: dict[tuple[int, ...], list[Sample]] = {}
+    for s in samples:
+        groups.setdefault(s[0].shape[1:], []).append(s)
+    return sorted(groups.values(), key=len, reverse=True)
+
+
+def whole_images(groups: Sequence[Sequence[Sample]], rng: np.random.Generator, batch: int
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """`batch` whole images of one shape (group picked in proportion to its size): exactly what the runtime
+    sees on a tiny image (every layer zero-padded at the image border), unlike a padded crop."""
+    sizes = np.array([len(g) for g in groups], np.float64)
+    g = groups[int(rng.choice(len(groups), p=sizes / sizes.sum()))]
+    picks = [g[int(i)] for i in rng.integers(0, len(g), batch)]
+    x = np.stack([p[0] for p in picks]).astype(np.float32)
+    y = np.stack([p[1] for p in picks]).astype(np.float32)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (((pred - target) ** 2) * mask).sum() / (mask.sum() * target.shape[1]).clamp_min(1)
 
@@ -66,10 +86,21 @@ def evaluate(graph: QGraph, samples: Sequence[Sample], output: str = "head") -> 
 def train(graph: QGraph, train_set: Sequence[Sample], val_set: Sequence[Sample], *, steps: int,
           seconds: float | None = None, batch: int = 8, crop: int = 24, lr: float = 3e-3, seed: int = 0,
           val_every: int = 100, checkpoint: Path | None = None,
-          progress: Callable[[int, float], None] | None = None, output: str = "head") -> History:
-    """Train in place for `steps` steps (or until `seconds` pass). Seeded: same data order, same init."""
+          progress: Callable[[int, float], None] | None = None, output: str = "head",
+          small_batch: int = 0) -> History:
+    """Train in place for `steps` steps (or until `seconds` pass). Seeded: same data order, same init.
+
+    small_batch > 0: images of at most crop/3 blocks a side (CIFAR-sized) are trained apart, `small_batch`
+    whole images per step, their mean loss weighted like the crops' (else a padded crop holds 4 of their
+    blocks in 576 and tiny images barely count)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
+    small: list[list[Sample]] = []
+    if small_batch > 0:
+        tiny = [s for s in train_set if max(s[0].shape[1:]) <= crop // 3]
+        large = [s for s in train_set if max(s[0].shape[1:]) > crop // 3]
+        if tiny and large:
+            small, train_set = shape_groups(tiny), large
     opt = torch.optim.Adam(graph.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1)
     hist = History()
@@ -77,6 +108,9 @@ def train(graph: QGraph, train_set: Sequence[Sample], val_set: Sequence[Sample],
     for step in range(1, steps + 1):
         x, y, m = random_crops(train_set, rng, batch, crop)
         loss = masked_mse(graph(x)[output], y, m)
+        if small:
+            sx, sy = whole_images(small, rng, small_batch)
+            loss = 0.5 * (loss + ((graph(sx)[output] - sy) ** 2).mean())
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -63,11 +64,22 @@ def evaluate(graph: QGraph, samples: Sequence[Sample], output: str = "head") -> 
     return total / max(count, 1)
 
 
+class Adversary(Protocol):
+    """An extra loss term with its own model (mlzip.train.gan): a term for the predictor's loss, then an
+    update of its own parameters on the same batch."""
+
+    def generator_term(self, x: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor: ...
+
+    def update(self, x: torch.Tensor, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> None: ...
+
+
 def train(graph: QGraph, train_set: Sequence[Sample], val_set: Sequence[Sample], *, steps: int,
           seconds: float | None = None, batch: int = 8, crop: int = 24, lr: float = 3e-3, seed: int = 0,
           val_every: int = 100, checkpoint: Path | None = None,
-          progress: Callable[[int, float], None] | None = None, output: str = "head") -> History:
-    """Train in place for `steps` steps (or until `seconds` pass). Seeded: same data order, same init."""
+          progress: Callable[[int, float], None] | None = None, output: str = "head",
+          adversary: Adversary | None = None) -> History:
+    """Train in place for `steps` steps (or until `seconds` pass). Seeded: same data order, same init.
+    `train_loss` records the rate loss (masked MSE) alone, also when an adversary adds its term."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(graph.parameters(), lr=lr)
@@ -76,11 +88,15 @@ def train(graph: QGraph, train_set: Sequence[Sample], val_set: Sequence[Sample],
     start = time.monotonic()
     for step in range(1, steps + 1):
         x, y, m = random_crops(train_set, rng, batch, crop)
-        loss = masked_mse(graph(x)[output], y, m)
+        pred = graph(x)[output]
+        loss = masked_mse(pred, y, m)
+        total = loss if adversary is None else loss + adversary.generator_term(x, pred, m)
         opt.zero_grad()
-        loss.backward()
+        total.backward()
         opt.step()
         sched.step()
+        if adversary is not None:
+            adversary.update(x, pred.detach(), y, m)
         hist.steps.append(step)
         hist.train_loss.append(float(loss.detach()))
         if progress:

@@ -115,17 +115,29 @@ def test_gan_training_step_runs_and_generator_losses_fall():
 
 
 @pytest.mark.parametrize("family", ["rnn", "gan"])
-def test_train_main_trains_and_exports_the_family(tmp_path, family):
+def test_train_main_trains_the_family_into_a_coder_hint_model(tmp_path, family):
+    """The shipped scheme (luma): training, then thresholds and bucket mode chosen in real coded bits, and
+    the exported file drives the coder through mlzip.learned like a cnn does."""
+    from mlzip.coder import decode_coefficients, encode_coefficients
+    from mlzip.learned.hints import HintModel
     from mlzip.train.cli import train_main
-    from tests.jpeg_fixtures import photo
+    from mlzip.train.data import read_coefficients
+    from tests.jpeg_fixtures import make_jpeg, photo
 
     data = tmp_path / "imgs"
     data.mkdir()
     for i in range(6):
         photo(80, 64, i).save(data / f"img{i}.png")
-    entry = train_main(family=family, size="xs", data=[data], out=tmp_path / f"{family}.mlzn", scheme="dc",
-                       steps=12, crop=8, batch=2, val_fraction=0.4, reencodes=1, quiet=True)
-    model = IntModel.from_bytes((tmp_path / f"{family}.mlzn").read_bytes())
-    assert entry["family"] == model.spec["family"] == family
-    assert model.params == entry["params"] > 0
-    assert ("adversarial_weight" in entry["architecture"]) == (family == "gan")
+    out = tmp_path / f"{family}.mlzn"
+    entry = train_main(family=family, size="xs", data=[data], out=out, scheme="luma", steps=12, crop=8, batch=2,
+                       val_fraction=0.4, reencodes=1, quiet=True)
+    hint_model = HintModel.from_bytes(out.read_bytes())
+    assert entry["family"] == hint_model.model.spec["family"] == family
+    assert hint_model.model.params == entry["params"] > 0
+    assert ("adv_weight" in entry["training"]) == (family == "gan")
+    c = read_coefficients(make_jpeg(72, 56, 7, quality=60))
+    hints = hint_model.all_hints(c.components, c.qtables, c.sampling)
+    assert hints[0] is None and hints[1].shape == c.components[1].shape
+    blob = encode_coefficients(c.components, c.qtables, c.sampling, hints=hints)
+    back = decode_coefficients(blob, [p.shape[:2] for p in c.components], c.qtables, c.sampling, hints=hints)
+    assert all(np.array_equal(a, b) for a, b in zip(back, c.components))

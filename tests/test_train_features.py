@@ -46,8 +46,10 @@ def test_feature_shapes_follow_each_component_grid(subsampling):
             x = feat(coefs, c)
             assert x.shape[1:] == coefs.components[c].shape[:2], scheme
             assert x.min() >= F.FEATURE_RANGE[0] and x.max() <= F.FEATURE_RANGE[1]
-    samples = F.build_samples([coefs], "luma")
+    samples = F.build_samples([coefs], "luma-dc")
     assert len(samples) == 2 and samples[0][1].shape[0] == F.N_TARGETS
+    samples = F.build_samples([coefs], "luma")
+    assert len(samples) == 2 and samples[0][1].shape[0] == F.n_targets("luma") == 64
 
 
 def test_luma_on_chroma_grid_averages_the_covered_luma_blocks():

@@ -60,8 +60,8 @@ def rnn_spec(in_channels: int, in_range: tuple[int, int], out_channels: int, wid
              hidden: int, in_frac: int = 0, k: int = 3) -> dict[str, Any]:
     """Stem conv, depth-1 residual blocks (as cnn_spec), then a bidirectional row GRU: one GRU runs left
     to right and one right to left along every block row (their input parts from one 1x1 conv), so each
-    block's prediction sees its whole block row through the recurrent state. Head: linear from both
-    states plus a skip from the convolutional features."""
+    block's prediction sees its whole block row through the recurrent state. Head: linear over both
+    states and a skip from the convolutional features (moved to the state's scale by a 1x1 conv)."""
     act = {"frac": ACT_FRAC, "range": list(ACT_RANGE)}
     gin = {"frac": GRU_FRAC, "range": list(GRU_IN_RANGE)}
     out = {"k": 1, "groups": 1, "cout": out_channels, "frac": OUT_FRAC, "range": list(OUT_RANGE)}
@@ -75,10 +75,9 @@ def rnn_spec(in_channels: int, in_range: tuple[int, int], out_channels: int, wid
         {"op": "slice", "name": "gates_bw", "src": "gates", "start": 3 * hidden, "stop": 6 * hidden},
         {"op": "gru", "name": "gru_fw", "src": "gates_fw", "hidden": hidden, "reverse": False, **gin},
         {"op": "gru", "name": "gru_bw", "src": "gates_bw", "hidden": hidden, "reverse": True, **gin},
-        {"op": "concat", "name": "state", "src": ["gru_fw", "gru_bw"]},
-        {"op": "conv", "name": "head_state", "src": "state", **out},
-        {"op": "conv", "name": "head_conv", "src": x, **out},
-        {"op": "add", "name": "head", "src": ["head_state", "head_conv"], "range": list(OUT_RANGE)},
+        {"op": "conv", "name": "skip", "src": x, "k": 1, "groups": 1, "cout": width, **gin},
+        {"op": "concat", "name": "state", "src": ["gru_fw", "gru_bw", "skip"]},
+        {"op": "conv", "name": "head", "src": "state", **out},
     ]
     return {"family": "rnn", "input": {"channels": in_channels, "frac": in_frac, "range": list(in_range)},
             "layers": layers, "outputs": ["head"]}

@@ -114,21 +114,32 @@ def split_sources(files: Sequence[Path], val_fraction: float = 0.1, seed: int = 
     return train, val
 
 
+def subset(files: Sequence[Path], n: int | None, seed: int = 0) -> list[Path]:
+    """At most n of the files, a seeded choice kept in sorted order (None: all)."""
+    if n is None or len(files) <= n:
+        return list(files)
+    keep = np.random.default_rng(seed).choice(len(files), n, replace=False)
+    return [files[i] for i in sorted(keep)]
+
+
 def iter_coefficients(files: Sequence[Path], rng: np.random.Generator, reencodes: int = 1,
-                      crop: int | None = 256) -> Iterator[tuple[Path, Coefs]]:
-    """Coefficients of every file: JPEGs as they are, PNGs re-encoded `reencodes` times with random settings.
-    Files that cannot be read are skipped (training data, not user input)."""
+                      crop: int | None = 256, jpeg_reencodes: int = 0) -> Iterator[tuple[Path, Coefs]]:
+    """Coefficients of every file: JPEGs as they are (plus `jpeg_reencodes` random re-encodings of their
+    pixels), PNGs re-encoded `reencodes` times with random settings. Files that cannot be read are
+    skipped (training data, not user input)."""
     from PIL import Image
 
     for f in files:
         try:
-            if f.suffix.lower() in JPEG_SUFFIXES:
+            is_jpeg = f.suffix.lower() in JPEG_SUFFIXES
+            if is_jpeg:
                 yield f, read_coefficients(f)
-            else:
+            n = jpeg_reencodes if is_jpeg else reencodes
+            if n:
                 with Image.open(f) as im:
                     im.load()
-                    for _ in range(reencodes):
+                    for _ in range(n):
                         data, _opts = reencode(im, rng, crop)
                         yield f, read_coefficients(data)
-        except (UnsupportedJpeg, OSError):
+        except (UnsupportedJpeg, OSError, ValueError):
             continue

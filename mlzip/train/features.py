@@ -6,58 +6,26 @@ per component laid out as channels x blocks_y x blocks_x.
 
 from __future__ import annotations
 
-import numpy as np
-
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
+from mlzip.learned import features as LF
+# shared with the runtime: integer ops, zigzag order, input code scale
+from mlzip.learned.features import (BITLEN_GAIN, FEATURE_FRAC, FEATURE_RANGE, ZIGZAG, bitlen, dc_plane,  # noqa: F401
+                                    ilog2_8, on_grid, quant_planes)
 from mlzip.train.data import Coefs
 
-# ZIGZAG[i] = natural index of the i-th coefficient in zigzag order
-ZIGZAG = np.array([
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14,
-    21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53,
-    60, 61, 54, 47, 55, 62, 63,
-])
 MAX_BITLEN = 11
-FEATURE_RANGE = (-256, 256)
-# Input codes carry 5 fractional bits (real values within +-8): with raw integers the stem saturates
-# its clamped activations and stops learning (measured: worse than a per-position mean).
-FEATURE_FRAC = 5
-BITLEN_GAIN = 16  # bit-length feature planes scaled to real values 0..5.5, like the DC plane
 N_HINTS = 12
 # Hint buckets are per zigzag position: thresholds [63, N_HINTS - 1] on the network's predicted bit
 # length codes, set at the training data's quantiles so every position uses all buckets. They are
 # integers stored in the model file ("hint.thresholds"): the runtime compares integers only.
 
 
-def bitlen(x: np.ndarray) -> np.ndarray:
-    """Bit length of |x| (0 for 0), elementwise, integer only."""
-    a = np.abs(x.astype(np.int64))
-    out = np.zeros(a.shape, dtype=np.int64)
-    for b in range(16):
-        out += a >= (1 << b)
-    return out
-
-
 def zigzag(comp: np.ndarray) -> np.ndarray:
     """[by, bx, 64] natural -> zigzag order."""
     return comp[..., ZIGZAG]
-
-
-def ilog2_8(q: float) -> int:
-    """round(8 * log2(q)) of a quantizer step (computed from table integers once per image)."""
-    return int(np.round(8 * np.log2(max(float(q), 1.0))))
-
-
-def quant_planes(qtable: np.ndarray) -> list[int]:
-    qz = np.asarray(qtable)[ZIGZAG]
-    return [ilog2_8(qz[0]), ilog2_8(qz[1:10].mean()), ilog2_8(qz[10:].mean())]
-
-
-def dc_plane(comp: np.ndarray, qtable: np.ndarray) -> np.ndarray:
-    """Dequantized DC / 8 (about the block mean minus 128), clipped: [by, bx]."""
-    dcq = comp[..., 0].astype(np.int64) * int(qtable[0])
-    return np.clip(dcq >> 3, *FEATURE_RANGE)
 
 
 def ac_target(comp: np.ndarray) -> np.ndarray:
@@ -91,19 +59,13 @@ def dc_features(coefs: Coefs, c: int) -> np.ndarray:
 def luma_on_chroma_grid(coefs: Coefs, c: int) -> np.ndarray:
     """Bit lengths of luma coefficients averaged over the luma blocks under each block of component c:
     [64, cy, cx] (zigzag order)."""
-    y, comp = coefs.components[0], coefs.components[c]
-    (hy, vy), (hc, vc) = coefs.sampling[0], coefs.sampling[c]
-    rx, ry = max(hy // max(hc, 1), 1), max(vy // max(vc, 1), 1)
-    cy, cx = comp.shape[:2]
-    bl = bitlen(zigzag(y)).transpose(2, 0, 1)
-    grid = np.zeros((64, cy * ry, cx * rx), dtype=np.int64)
-    hh, ww = min(cy * ry, bl.shape[1]), min(cx * rx, bl.shape[2])
-    grid[:, :hh, :ww] = bl[:, :hh, :ww]
-    return grid.reshape(64, cy, ry, cx, rx).sum(axis=(2, 4)) // (rx * ry)
+    bl = bitlen(zigzag(coefs.components[0])).transpose(2, 0, 1)
+    return on_grid(bl, coefs.sampling[0], coefs.sampling[c], coefs.components[c].shape[:2])
 
 
-def luma_features(coefs: Coefs, c: int) -> np.ndarray:
-    """Scheme (a): luma fully decoded, then component c's DC plane. [64 + 1 + 3 + 1, cy, cx]"""
+def luma_dc_features(coefs: Coefs, c: int) -> np.ndarray:
+    """Study scheme (a'): luma fully decoded, then component c's DC plane (a pass order the coder does not
+    have: it codes a plane's DC with its AC). [64 + 1 + 3 + 1, cy, cx]"""
     comp, q = coefs.components[c], coefs.qtables[c]
     h, w = comp.shape[:2]
     consts = quant_planes(q) + [quant_planes(coefs.qtables[0])[1]]
@@ -178,22 +140,55 @@ def _chroma(coefs: Coefs) -> range:
     return range(1, 3) if len(coefs.components) == 3 else range(0)
 
 
+def luma_features(coefs: Coefs, c: int) -> np.ndarray:
+    """Scheme (a), the shipped one: luma fully decoded (and Cb before Cr), see mlzip.learned.features."""
+    return LF.luma_inputs(coefs.components, c, coefs.components[c].shape[:2], coefs.qtables, coefs.sampling)
+
+
+MAX_MAGNITUDE = 127  # targets are clipped here (head codes are int16 with 8 fractional bits)
+
+
+def hint_targets(comp: np.ndarray) -> np.ndarray:
+    """What a coder-hint network predicts per block, zigzag slots [64, by, bx]: slot 0 the DC's distance from
+    its left/above neighbours' mean, slots 1..63 the AC magnitudes, in quantizer steps, clipped. Squared
+    error makes the network estimate their conditional means: the quantity whose bit length the classic
+    predictor's buckets hold (a weighted mean of neighbouring magnitudes), so the coder's trained
+    prior keeps its meaning."""
+    dc = comp[..., 0].astype(np.int64)
+    pred = np.zeros_like(dc)
+    pred[1:, 1:] = (dc[:-1, 1:] + dc[1:, :-1]) >> 1
+    pred[0, 1:] = dc[0, :-1]
+    pred[1:, 0] = dc[:-1, 0]
+    mags = np.abs(zigzag(comp)[..., 1:].astype(np.int64)).transpose(2, 0, 1)
+    return np.minimum(np.concatenate([np.abs(dc - pred)[None], mags]), MAX_MAGNITUDE).astype(np.float32)
+
+
 # scheme -> (features of component c, which components the hint serves)
 SCHEMES: dict[str, tuple[Callable[[Coefs, int], np.ndarray], Callable[[Coefs], range]]] = {
     "dc": (dc_features, _all),
     "luma": (luma_features, _chroma),
+    "luma-dc": (luma_dc_features, _chroma),
     "checker": (checker_features, _all),
     "rows": (rows_features, _all),
 }
 
 
+# schemes whose networks drive the coder (mlzip.learned): their own targets, 64 slots
+CODER_SCHEMES: dict[str, Callable[[np.ndarray], np.ndarray]] = {"luma": hint_targets}
+
+
+def n_targets(scheme: str) -> int:
+    return 64 if scheme in CODER_SCHEMES else N_TARGETS
+
+
 def build_samples(images: Sequence[Coefs], scheme: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(features, targets [N_TARGETS, by, bx]) per component the scheme's hint serves."""
+    """(features, targets [n_targets(scheme), by, bx]) per component the scheme's hint serves."""
     feat, comps = SCHEMES[scheme]
+    target = CODER_SCHEMES.get(scheme, ac_targets)
     out = []
     for coefs in images:
         for c in comps(coefs):
-            y = ac_targets(coefs.components[c])
+            y = target(coefs.components[c])
             if scheme == "checker":  # black blocks are known when the hint is used: predict white only
                 y = y * checker_masks(y.shape[1:])[1][None]
             out.append((feat(coefs, c), y))

@@ -47,6 +47,26 @@ def random_crops(samples: Sequence[Sample], rng: np.random.Generator, batch: int
     return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m)
 
 
+def shape_groups(samples: Sequence[Sample]) -> list[list[Sample]]:
+    """Samples grouped by block-grid shape, largest group first (stable)."""
+    groups: dict[tuple[int, ...], list[Sample]] = {}
+    for s in samples:
+        groups.setdefault(s[0].shape[1:], []).append(s)
+    return sorted(groups.values(), key=len, reverse=True)
+
+
+def whole_images(groups: Sequence[Sequence[Sample]], rng: np.random.Generator, batch: int
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """`batch` whole images of one shape (group picked in proportion to its size): exactly what the runtime
+    sees on a tiny image (every layer zero-padded at the image border), unlike a padded crop."""
+    sizes = np.array([len(g) for g in groups], np.float64)
+    g = groups[int(rng.choice(len(groups), p=sizes / sizes.sum()))]
+    picks = [g[int(i)] for i in rng.integers(0, len(g), batch)]
+    x = np.stack([p[0] for p in picks]).astype(np.float32)
+    y = np.stack([p[1] for p in picks]).astype(np.float32)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (((pred - target) ** 2) * mask).sum() / (mask.sum() * target.shape[1]).clamp_min(1)
 
@@ -77,11 +97,21 @@ def train(graph: QGraph, train_set: Sequence[Sample], val_set: Sequence[Sample],
           seconds: float | None = None, batch: int = 8, crop: int = 24, lr: float = 3e-3, seed: int = 0,
           val_every: int = 100, checkpoint: Path | None = None,
           progress: Callable[[int, float], None] | None = None, output: str = "head",
-          adversary: Adversary | None = None) -> History:
+          small_batch: int = 0, adversary: Adversary | None = None) -> History:
     """Train in place for `steps` steps (or until `seconds` pass). Seeded: same data order, same init.
-    `train_loss` records the rate loss (masked MSE) alone, also when an adversary adds its term."""
+    `train_loss` records the rate loss (masked MSE) alone, also when an adversary adds its term.
+
+    small_batch > 0: images of at most crop/3 blocks a side (CIFAR-sized) are trained apart, `small_batch`
+    whole images per step, their mean loss weighted like the crops' (else a padded crop holds 4 of their
+    blocks in 576 and tiny images barely count)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
+    small: list[list[Sample]] = []
+    if small_batch > 0:
+        tiny = [s for s in train_set if max(s[0].shape[1:]) <= crop // 3]
+        large = [s for s in train_set if max(s[0].shape[1:]) > crop // 3]
+        if tiny and large:
+            small, train_set = shape_groups(tiny), large
     opt = torch.optim.Adam(graph.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1)
     hist = History()
@@ -90,13 +120,22 @@ def train(graph: QGraph, train_set: Sequence[Sample], val_set: Sequence[Sample],
         x, y, m = random_crops(train_set, rng, batch, crop)
         pred = graph(x)[output]
         loss = masked_mse(pred, y, m)
-        total = loss if adversary is None else loss + adversary.generator_term(x, pred, m)
+        batches = [(x, pred, y, m)]
+        if small:
+            sx, sy = whole_images(small, rng, small_batch)
+            spred = graph(sx)[output]
+            loss = 0.5 * (loss + ((spred - sy) ** 2).mean())
+            batches.append((sx, spred, sy, torch.ones_like(sy[:, :1])))
+        total = loss
+        if adversary is not None:  # weighted like the rate loss: the mean over the batches
+            total = loss + sum(adversary.generator_term(bx, bp, bm) for bx, bp, _, bm in batches) / len(batches)
         opt.zero_grad()
         total.backward()
         opt.step()
         sched.step()
         if adversary is not None:
-            adversary.update(x, pred.detach(), y, m)
+            for bx, bp, by, bm in batches:
+                adversary.update(bx, bp.detach(), by, bm)
         hist.steps.append(step)
         hist.train_loss.append(float(loss.detach()))
         if progress:

@@ -1,0 +1,109 @@
+"""A learned model that hints the coder: integer network -> per-coefficient context buckets.
+
+The network's head gives, per block of a hinted plane, 64 integer codes in zigzag order (slot 0: how
+far the DC lands from its neighbours, slots 1..63: the expected bit length of each AC coefficient).
+Thresholds stored in the model file turn them into the coder's buckets (mlzip.coder: 0..11, DC 0..12),
+with the classic model's meaning (bit length of a gain x the predicted magnitude). Everything is integer numpy: no torch, no float
+transcendental, the same buckets on every machine, with any tile size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlzip.errors import ModelError
+from mlzip.learned.features import N_LUMA_INPUTS, ZIGZAG, hinted_components, luma_inputs
+from mlzip.nn.model import IntModel
+
+N_BUCKETS = 12  # coder buckets 0..11 (mlzip.coder.classic.N_MAG)
+DC_NO_PREDICTION = 12  # the coder's DC bucket for a block without neighbours
+TILE = 64  # blocks per tile side: bounds the im2col buffers on large images (outputs do not depend on it)
+SCHEMES = {"luma": (N_LUMA_INPUTS, luma_inputs, hinted_components)}
+BUCKET_MODES = ("frozen",)
+
+HintFn = Callable[[int, Sequence[np.ndarray]], "np.ndarray | None"]
+
+
+def pow2_thresholds(gains: np.ndarray) -> np.ndarray:
+    """Thresholds giving bucket = bit length of floor(gain x predicted value) per slot (the classic model's
+    meaning: 7x7 AC gain 1, edge AC gain 4), for head codes with 8 fractional bits. [64, N_BUCKETS - 1]"""
+    g = np.asarray(gains, np.float64)[:, None]
+    steps = (256 << np.arange(N_BUCKETS - 1))[None, :]
+    return (np.ceil(steps / g) - 1).astype(np.int32)
+
+
+def edge_slots() -> np.ndarray:
+    """Zigzag slots of the first row and column AC coefficients (the coder's edge predictions)."""
+    nat = ZIGZAG
+    return ((nat < 8) | (nat % 8 == 0)) & (nat != 0)
+
+
+def buckets(codes: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Codes [64, h, w] (zigzag slots) -> uint8 hints [h, w, 64] in natural order (count of thresholds passed)."""
+    t = np.asarray(thresholds, dtype=np.int64)
+    out = np.zeros(codes.shape, np.uint8)
+    for j in range(t.shape[1]):  # N_BUCKETS - 1 compares, no [64, 11, h, w] temporary
+        out += codes > t[:, j, None, None]
+    hints = np.empty((codes.shape[1], codes.shape[2], 64), np.uint8)
+    hints[..., ZIGZAG] = out.transpose(1, 2, 0)
+    if hints.size:
+        hints[0, 0, 0] = DC_NO_PREDICTION
+    return hints
+
+
+class HintModel:
+    """An IntModel whose spec carries {"hint": {"scheme", "buckets"}} and a `hint.thresholds` tensor."""
+
+    def __init__(self, model: IntModel, tile: int = TILE):
+        info = model.spec.get("hint")
+        if not isinstance(info, dict) or info.get("scheme") not in SCHEMES or info.get("buckets") not in BUCKET_MODES:
+            raise ModelError("model file lacks a known hint scheme")
+        self.model, self.scheme, self.tile = model, info["scheme"], tile
+        n_in, self._inputs, self._components = SCHEMES[self.scheme]
+        thr = model.tensors.get("hint.thresholds")
+        if model.spec["input"]["channels"] != n_in or thr is None or thr.shape != (64, N_BUCKETS - 1):
+            raise ModelError("model file does not fit its hint scheme")
+        self.thresholds = thr.astype(np.int64)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> HintModel:
+        return cls(IntModel.from_bytes(data))
+
+    def components(self, n_components: int) -> range:
+        return self._components(n_components)
+
+    def inputs(self, decoded: Sequence[np.ndarray], c: int, shape: tuple[int, int], qtables: Sequence[Any],
+               sampling: Sequence[tuple[int, int]]) -> np.ndarray:
+        return self._inputs(decoded, c, shape, qtables, sampling)
+
+    def codes(self, x: np.ndarray) -> np.ndarray:
+        """Head codes [64, h, w] of one input [C, h, w]."""
+        h, w = x.shape[1:]
+        if h * w <= self.tile * self.tile:
+            return self.model.forward(x[None])["head"][0]
+        return self.model.forward_tiled(x[None], self.tile)["head"][0]
+
+    def hints(self, decoded: Sequence[np.ndarray], c: int, shape: tuple[int, int], qtables: Sequence[Any],
+              sampling: Sequence[tuple[int, int]]) -> np.ndarray:
+        return buckets(self.codes(self.inputs(decoded, c, shape, qtables, sampling)), self.thresholds)
+
+    def hint_fn(self, shapes: Sequence[tuple[int, int]], qtables: Sequence[Any],
+                sampling: Sequence[tuple[int, int]]) -> HintFn:
+        """`fn(c, decoded)`: hints for plane c from the planes decoded before it, or None (classic buckets)."""
+        hinted = self.components(len(shapes))
+
+        def fn(c: int, decoded: Sequence[np.ndarray]) -> np.ndarray | None:
+            if c not in hinted:
+                return None
+            return self.hints(decoded, c, tuple(shapes[c]), qtables, sampling)
+
+        return fn
+
+    def all_hints(self, planes: Sequence[np.ndarray], qtables: Sequence[Any],
+                  sampling: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
+        """Encoder side: every plane is known, so all hints at once (the same values hint_fn gives)."""
+        fn = self.hint_fn([p.shape[:2] for p in planes], qtables, sampling)
+        return [fn(c, planes[:c]) for c in range(len(planes))]

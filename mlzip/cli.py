@@ -247,8 +247,12 @@ app.command("l", hidden=True, help=HELP["list"])(list_cmd)
 
 # Commands that live in their own packages register themselves here (their heavy imports stay lazy).
 from mlzip.bench import register as _register_bench  # noqa: E402
+from mlzip.cli_models import register as _register_models  # noqa: E402
+from mlzip.cli_train import register as _register_train  # noqa: E402
 
 _register_bench(app)
+_register_train(app)
+_register_models(app)
 
 
 def _run(

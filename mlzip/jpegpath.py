@@ -8,6 +8,9 @@ Every member of mode `model` or `jpeg-plain` has three sections:
     2  the coefficients: mlzip.coder's adaptive arithmetic code (mode `model`), or zstd of the raw
        int16 arrays (mode `jpeg-plain`, model id 0)
 
+Mode `model` carries the predictor's id: 1 = classic; ids from 100 are learned models of the registry
+(models/manifest.json), which hint the coder's contexts between component phases (mlzip.learned).
+
 The caller (mlzip.api) decodes what `encode` built and compares bytes before trusting it.
 """
 
@@ -23,6 +26,8 @@ from mlzip.errors import CorruptMember, ModelError, UnsupportedJpeg
 PLAIN_MODEL_ID = 0
 CLASSIC_MODEL_ID = 1
 MODEL_NAMES = {"plain": PLAIN_MODEL_ID, "classic": CLASSIC_MODEL_ID}
+# level -> model id where a learned model is the measured best trade-off; other levels use classic
+LEVEL_MODELS: dict[int, int] = {}
 
 # Section 1 starts with one byte saying how the layout record is stored.
 _LAYOUT_RAW = 0
@@ -33,7 +38,7 @@ def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[b
     from mlzip import jpeg
     from mlzip.header import encode_header
 
-    model_id = _model_id(model)
+    model_id = _model_id(model, level)
     img = jpeg.parse(data)
     header, layout = jpeg.to_parts(img)
     coefs = [c.coefs for c in img.components]
@@ -45,7 +50,8 @@ def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[b
         info = jpeg.describe(header, layout)
         qtables = [c.qtable for c in info]
         sampling = [(c.h, c.v) for c in info]
-        mode, coded = MODE_MODEL, encode_coefficients(coefs, qtables, sampling, level=level)
+        hint_fn = _hint_fn(model_id, [c.shape[:2] for c in coefs], qtables, sampling)
+        mode, coded = MODE_MODEL, encode_coefficients(coefs, qtables, sampling, level=level, hint_fn=hint_fn)
     return mode, model_id, [encode_header(header), _pack_layout(layout), coded]
 
 
@@ -64,9 +70,10 @@ def _decode(mode: int, model_id: int, sections: list[bytes]) -> bytes:
         raise CorruptMember(f"mode {mode} is not a JPEG mode")
     if len(sections) != 3:
         raise CorruptMember(f"{len(sections)} sections where 3 belong")
-    expected_id = PLAIN_MODEL_ID if mode == MODE_JPEG_PLAIN else CLASSIC_MODEL_ID
-    if model_id != expected_id:
+    if mode == MODE_JPEG_PLAIN and model_id != PLAIN_MODEL_ID:
         raise ModelError(f"model id {model_id} is unknown to this mlzip (upgrade mlzip)")
+    if mode == MODE_MODEL:
+        _check_known(model_id)
     header = decode_header(sections[0])
     layout = _unpack_layout(sections[1])
     info = jpeg.describe(header, layout)
@@ -78,17 +85,47 @@ def _decode(mode: int, model_id: int, sections: list[bytes]) -> bytes:
 
         qtables = [c.qtable for c in info]
         sampling = [(c.h, c.v) for c in info]
-        coefs = decode_coefficients(sections[2], shapes, qtables, sampling)
+        hint_fn = _hint_fn(model_id, shapes, qtables, sampling)
+        coefs = decode_coefficients(sections[2], shapes, qtables, sampling, hint_fn=hint_fn)
     return jpeg.from_parts(header, layout, coefs).encode()
 
 
-def _model_id(model: str | None) -> int:
+def _model_id(model: str | None, level: int) -> int:
+    """The id a --model name (or, without one, the level) selects: plain, classic or a registry model."""
+    from mlzip import registry
+
     if model is None:
-        return CLASSIC_MODEL_ID
-    try:
+        return LEVEL_MODELS.get(level, CLASSIC_MODEL_ID)
+    if model in MODEL_NAMES:
         return MODEL_NAMES[model]
-    except KeyError:
-        raise ModelError(f"unknown model {model!r} (known: {', '.join(sorted(MODEL_NAMES))})") from None
+    try:
+        return registry.lookup(model).id
+    except ModelError:
+        known = sorted(MODEL_NAMES) + [e.name for e in registry.registry().entries()]
+        raise ModelError(f"unknown model {model!r} (known: {', '.join(known)})") from None
+
+
+def _check_known(model_id: int) -> None:
+    """A member's model id must be classic or in this installation's registry."""
+    from mlzip import registry
+
+    if model_id == CLASSIC_MODEL_ID:
+        return
+    if model_id < registry.FIRST_LEARNED_ID:
+        raise ModelError(f"model id {model_id} is unknown to this mlzip (upgrade mlzip)")
+    try:
+        registry.lookup(model_id)
+    except ModelError:
+        raise ModelError(f"model id {model_id} is unknown to this mlzip (upgrade mlzip)") from None
+
+
+def _hint_fn(model_id: int, shapes: list[tuple[int, int]], qtables: list, sampling: list[tuple[int, int]]):
+    """The coder's between-phase hint callback of a learned model (None for classic)."""
+    if model_id == CLASSIC_MODEL_ID:
+        return None
+    from mlzip import learned
+
+    return learned.load(model_id).hint_fn(shapes, qtables, sampling)
 
 
 def _pack_layout(layout: bytes) -> bytes:

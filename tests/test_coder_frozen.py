@@ -1,7 +1,7 @@
-"""A blob written by coder format version 1 must decode forever, to exactly these coefficients.
+"""Blobs written by coder format versions 1 and 2 must decode forever, to exactly these coefficients.
 
 If this test fails after a change to mlzip.coder, the change broke old files: give the new coder
-a new format version (settings byte) and keep decoding version 1, do not edit FROZEN_V1.
+a new format version (settings byte) and keep decoding the old ones, do not edit FROZEN_V1/V2.
 """
 
 import numpy as np
@@ -53,6 +53,40 @@ def test_frozen_v1_blob_decodes():
         assert np.array_equal(a, b)
 
 
-def test_encoder_still_writes_the_frozen_blob():
-    # the encoder may legitimately change once a new format version exists; until then it is stable
-    assert encode_coefficients(frozen_image(), QTABLES, SAMPLING) == FROZEN_V1
+# version 2, two bands (band_starts=[0, 1]): band fields, two streams
+FROZEN_V2_BANDS = bytes.fromhex("""
+26cc7f96fd010190030117110e90599627a6d654c5c8b83ab7c8350d38148f98c05a561d3aceed80ed26a6fda787b0c5
+2f0550f39db911dea88cf89c6c2db24a4fa03f4d6d79f2790d1792af5365a1ef3bca904e178829476e715b5063fc1bbd
+26eaaa8dcda286d87dfba4516f9754dcb006caebfec1fa4270c370f73ac9c6c553ec3b05ce6ca2ff31b3272631fc1e99
+03f67f776d07892e05f8657d64933e8268fed9de03376aa5c2132e85308362264156acfd093e249ca121d9a2d08585f8
+74e5b07644a36c6c427231dd9af559c1798842c7129275b2aa4b3f07b556282080835e6d7ce5c9d632a68d7474296868
+9d2c0f73db89fcf895e236d736a485211ebb3f6ad7cf2580d431019a4d69b368db5482ef09ff822a95ddaccedb3cf505
+b1723f481f58456d9c0a2e8c7cd7110b3ca462bf6018a99a17e8c9ccb12a0e0fd0fba11ce9db865834b2bfb9263584cf
+21cd393c0c3942262cd911cb75b847690b93886bd89b23468cdb26157c90837acddf5d61d3269ffde89ba181d50ebaa7
+2a49a9e86ba8fa7d209ab1d9515c7f70645ce9eba4c552cdf3057944892fd6770549ebcff04b2ed1e7f1057e45d69f9e
+f6c93777c4a0b19a7bf8835ec538881519de78a25e02b99ca73f0a0b3bdf588782fd1ea7daccbbc8a4de59a44d0457b0
+6190dda9ed88abb7ca185b62fbdd796ab5a3e3b4ead05ad5e8090092c3966271ecdb94ff97d8d770bad1b230d86c105c
+e822de6929e52cb72e546cdee66e7f95d172ba850a08020d8606771c277b772237fefa679440ba60ea493d82bb5c468a
+9dce895e613019fcd34ea4ce7bd5a629e8843619fdb590096bea39001b8119f46c87807e8cd8f0d65aaf88469c6cda93
+91c1e2b2a7bb84c8dc4092e8d277ee5e454262f7605f364fe1df530a8db55463f4569d43765c6c5a5cc703ae25ed49c8
+7579bfd5b658b240eba525853f85362f087b5253dda1c90449adc0c62718a71240887e575ac7cf62ec7ced08a1652404
+fbe44e96dc4229de0f1932acf87a48a76191f9d545749bc9d566fccf406f55cba0d4684b8f09b9664e531b88ede32451
+b50a2f2787d16a9af05e0fd4c317018a86b3851fa120f88726733ee95c60
+""".replace("\n", ""))
+
+
+def test_frozen_v2_banded_blob_decodes():
+    image = frozen_image()
+    for threads in (1, 2):
+        back = decode_coefficients(FROZEN_V2_BANDS, [c.shape[:2] for c in image], QTABLES, SAMPLING,
+                                   threads=threads)
+        for a, b in zip(image, back):
+            assert np.array_equal(a, b)
+
+
+def test_encoder_still_writes_the_frozen_blobs():
+    # the encoder may legitimately change once a new format version exists; until then it is stable.
+    # Version 2 with one band is version 1's stream under another settings byte and CRC.
+    one_band = encode_coefficients(frozen_image(), QTABLES, SAMPLING)
+    assert one_band[0] == 0x20 | (FROZEN_V1[0] & 0xF) and one_band[5:] == FROZEN_V1[5:]  # CRC differs
+    assert encode_coefficients(frozen_image(), QTABLES, SAMPLING, band_starts=[0, 1]) == FROZEN_V2_BANDS

@@ -9,6 +9,7 @@ written by this version stay readable. This script only adds files that are not 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -33,7 +34,25 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         "zstd-v1.mlz": [(TEXT, dict(name="text.txt", mtime=1764000001))],
         "two-members-v1.mlz": [(TEXT, dict(name="first.txt", mtime=0)), (RANDOM[:64], {})],
         "classic-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000002))],
+        "classic-v2-bands.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000003))],
     }
+
+
+# Files whose coefficients are split into bands although the image is small (coder format 2):
+# file name -> the MIN_BANDED_BLOCKS to write them with.
+BANDED = {"classic-v2-bands.mlz": 64}
+
+
+@contextlib.contextmanager
+def _coder_bands(file_name: str):
+    from mlzip.coder import bands
+
+    saved = bands.MIN_BANDED_BLOCKS
+    bands.MIN_BANDED_BLOCKS = BANDED.get(file_name, saved)
+    try:
+        yield
+    finally:
+        bands.MIN_BANDED_BLOCKS = saved
 
 
 def main() -> None:
@@ -43,7 +62,8 @@ def main() -> None:
     for file_name, members in _members().items():
         if file_name not in wanted or (FROZEN / file_name).exists():
             continue
-        blob = b"".join(api.compress(data, 9, **kw) for data, kw in members)
+        with _coder_bands(file_name):
+            blob = b"".join(api.compress(data, 9, **kw) for data, kw in members)
         original = b"".join(data for data, _ in members)
         assert api.decompress(blob) == original
         infos = api.inspect(blob)

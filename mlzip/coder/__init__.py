@@ -2,28 +2,35 @@
 
 Public API::
 
-    blob = encode_coefficients(coefs, qtables, sampling, level=6, hints=None) -> bytes
-    coefs = decode_coefficients(blob, shapes, qtables, sampling, hints=None) -> list[np.ndarray]
+    blob = encode_coefficients(coefs, qtables, sampling, level=6, hints=None, *, hint_fn=None,
+                               threads=None) -> bytes
+    coefs = decode_coefficients(blob, shapes, qtables, sampling, hints=None, *, hint_fn=None,
+                                threads=None) -> list[np.ndarray]
 
 ``coefs[i]``: int16 ``[blocks_y, blocks_x, 64]`` in natural (row-major 8x8) order, one per component
-in frame order; ``qtables[i]``: the 64 quantizer steps (natural order); ``sampling[i]``: (h, v).
-Any int16 value round-trips. ``decode_coefficients`` raises :class:`mlzip.errors.CorruptMember` on a
+in frame order; ``qtables[i]``: the 64 quantizer steps (natural order); ``sampling[i]``: (h, v)
+(bands follow ``v``). Any int16 value round-trips. ``decode_coefficients`` raises :class:`mlzip.errors.CorruptMember` on a
 damaged blob.
 
 The default predictor is the hand-made classic one (:mod:`mlzip.coder.classic`), with contexts
 starting from a trained prior (:mod:`mlzip.coder.prior`, file ``classic_prior_v1.bin``).
 
-``level`` (1..9) is accepted for the container's ``-1 … -9``; format version 1 has one setting and
-every level writes the same bytes. Measured alternative: without the pixel-continuity edge
+``level`` (1..9) is accepted for the container's ``-1 … -9``; format versions 1 and 2 have one
+setting: every level writes the same bytes. Measured alternative: without the pixel-continuity edge
 predictions the coder was about 10 % faster and 1.1 % larger, not worth a second format.
 
-Blob: byte 0 = format version (high nibble) and flags, 4 bytes CRC-32, the range coder's bytes
-(see :mod:`mlzip.coder.api`). Decoding is integer-only and single-threaded, so the bytes do not
-depend on the machine or on numba's thread count.
+Blob: byte 0 = format version (high nibble) and flags, 4 bytes CRC-32, band fields when banded, the
+range coders' bytes (see :mod:`mlzip.coder.api`). Large images are split into bands of MCU rows
+(:mod:`mlzip.coder.bands`) coded independently in parallel threads (``threads=`` on both calls, else
+$MLZIP_THREADS, else the usable CPUs). Coding is integer-only and the band split depends on the
+image alone, so the bytes do not depend on the machine or on the thread count.
 
 Extension point for learned models (``hints``): an optional list of uint8 ``[blocks_y, blocks_x, 64]``
-arrays, one per component. When given, ``hints[i][by, bx, k]`` replaces the classic model's
-magnitude bucket for coefficient ``k`` (natural order) of that block, i.e. selects the adaptive
+arrays (or None: that component is coded the classic way), one per component; or instead
+``hint_fn(c, planes)``, called before each component ``c`` is coded, on encode and decode alike, with
+the complete planes of the components before it, returning component ``c``'s array or None (e.g.
+chroma hints computed from the luma plane). When given, ``hints[i][by, bx, k]`` replaces the classic
+model's magnitude bucket for coefficient ``k`` (natural order) of that block, i.e. selects the adaptive
 contexts of its exponent decisions (zero flag included; for the first row, first column and DC also
 of its sign):
 

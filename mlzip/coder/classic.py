@@ -151,7 +151,7 @@ def _idct_no_dc(blk, q, px, tmp, rows):
                 px[y, x] = s >> 12
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # bands are coded in parallel threads
 def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip):
     """Encode (rc in encode mode) or decode into ``coefs`` one component.
 

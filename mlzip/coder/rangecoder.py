@@ -76,7 +76,7 @@ def _next_byte(rc, buf):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _init_decoder(rc, buf):
     code = 0
     for _ in range(5):
@@ -157,7 +157,7 @@ def code_raw(rc, buf, nbits, value):
     return value
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def flush(rc, buf):
     """Write the final bytes: the value in [low, low + range) with the most trailing zero bits,
     so that the caller can drop trailing zero bytes (the decoder reads zeros past the end)."""

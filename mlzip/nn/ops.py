@@ -91,27 +91,26 @@ def named_mask(name: str, k: int) -> np.ndarray:
     raise ValueError(f"unknown conv mask {name!r}")
 
 
-def im2col(x: np.ndarray, k: int) -> np.ndarray:
-    """[N, C, H, W] -> [N, H, W, C*k*k] patches with zero padding k//2 (same layout as torch weights)."""
-    n, c, h, w = x.shape
-    p = k // 2
-    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    win = np.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(2, 3))  # N C H W k k
-    return win.transpose(0, 2, 3, 1, 4, 5).reshape(n, h, w, c * k * k)
-
-
 def conv2d_numpy(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, groups: int) -> np.ndarray:
     """Exact integer 'same' convolution: x int64 [N,C,H,W], weight [O, C/groups, k, k] -> int64 [N,O,H,W].
 
-    Dense and 1x1 go through a float64 matmul (exact: integer values, sums below 2**52, checked when
+    Dense and 1x1 run a compiled int64 kernel (mlzip.nn.kernels; accumulators are bounded below 2**52 when
     the model loads); depthwise sums k*k shifted int64 products.
     """
     n, c, h, w = x.shape
     o, cg, k, _ = weight.shape
     if groups == 1:
-        cols = im2col(x.astype(np.float64), k)
-        acc = cols @ weight.reshape(o, cg * k * k).T.astype(np.float64)
-        out = acc.astype(np.int64).transpose(0, 3, 1, 2)
+        # each tap's shifted window is a contiguous slice of the flattened zero-padded image (channels last):
+        # no k*k-times larger im2col copy. Row ends wrap into the padding columns, cut off at the end.
+        from mlzip.nn.kernels import conv_taps
+
+        p = k // 2
+        wp = w + 2 * p
+        xp = np.zeros((n, h + 2 * p + 1, wp, c), np.int64)  # a spare row keeps the last taps' slices inside
+        xp[:, p : p + h, p : p + w] = x.transpose(0, 2, 3, 1)
+        wt = np.ascontiguousarray(weight.astype(np.int64).transpose(2, 3, 1, 0))  # [k, k, C, O]
+        acc = np.stack([conv_taps(xp[i].reshape(-1, c), wt, h, wp) for i in range(n)])
+        out = acc.reshape(n, h, wp, o)[:, :, :w].transpose(0, 3, 1, 2)
     elif groups == c and cg == 1 and o == c:
         p = k // 2
         xp = np.pad(x.astype(np.int64), ((0, 0), (0, 0), (p, p), (p, p)))

@@ -1,0 +1,124 @@
+"""Learned hint models at coding time: integer runtime, determinism, the shipped models end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlzip import api, registry
+from mlzip.learned import HintModel, load
+from mlzip.learned.features import N_LUMA_INPUTS, ilog2_8, luma_inputs
+from mlzip.learned.hints import DC_NO_PREDICTION, N_BUCKETS, buckets, edge_slots, pow2_thresholds
+from tests.jpeg_fixtures import make_jpeg
+
+SHIPPED = [e.name for e in registry.registry().entries() if e.learned]
+
+
+def _coefs(jpeg: bytes):
+    from mlzip import jpeg as J
+
+    img = J.parse(jpeg)
+    header, layout = J.to_parts(img)
+    info = J.describe(header, layout)
+    return [c.coefs for c in img.components], [c.qtable for c in info], [(c.h, c.v) for c in info]
+
+
+def _random_model(seed: int = 0) -> HintModel:
+    """An untrained integer network of the luma scheme (random weights: every input matters)."""
+    torch = pytest.importorskip("torch")
+    from mlzip.learned.features import FEATURE_FRAC, FEATURE_RANGE
+    from mlzip.train.arch import spec_for_scheme
+    from mlzip.train.qat import QGraph
+
+    torch.manual_seed(seed)
+    model = QGraph(spec_for_scheme("luma", N_LUMA_INPUTS, FEATURE_RANGE, 64, "xs", FEATURE_FRAC)).export()
+    model.spec["hint"] = {"scheme": "luma", "buckets": "frozen"}
+    model.tensors["hint.thresholds"] = pow2_thresholds(np.where(edge_slots(), 256.0, 64.0))  # untrained: small codes
+    return HintModel.from_bytes(model.to_bytes())
+
+
+def test_ilog2_8_is_exact_rounding():
+    for num, den in [(1, 1), (2, 1), (3, 1), (25, 9), (255, 1), (65535, 1), (1000, 54)]:
+        assert ilog2_8(num, den) == int(np.floor(8 * np.log2(num / den) + 0.5))
+
+
+def test_pow2_thresholds_give_the_bit_length_of_gain_times_prediction():
+    thr = pow2_thresholds(np.full(64, 4.0))
+    codes = np.array([0, 63, 64, 127, 128, 256, 100000]).reshape(1, 1, -1).repeat(64, 0)
+    h = buckets(codes, thr)  # [1, 7, 64]
+    assert h[0, 1:, 1].tolist() == [0, 1, 1, 2, 3, N_BUCKETS - 1]  # bitlen(floor(4 * code / 256))
+    assert h[0, 0, 0] == DC_NO_PREDICTION
+
+
+@pytest.mark.parametrize("subsampling", [0, 1, 2])
+def test_features_read_only_planes_decoded_before(subsampling):
+    coefs, q, s = _coefs(make_jpeg(72, 40, seed=subsampling, subsampling=subsampling))
+    for c in (1, 2):
+        x = luma_inputs(coefs[:c], c, coefs[c].shape[:2], q, s)
+        assert x.shape == (N_LUMA_INPUTS, *coefs[c].shape[:2])
+        damaged = [p.copy() for p in coefs]
+        damaged[c][:] = 7  # the hinted plane itself (and later ones) never enter its inputs
+        assert np.array_equal(x, luma_inputs(damaged[:c], c, coefs[c].shape[:2], q, s))
+
+
+def test_hints_do_not_depend_on_tile_size_and_match_the_torch_twin():
+    pytest.importorskip("torch")
+    from mlzip.train.qat import int_forward_torch
+
+    model = _random_model()
+    coefs, q, s = _coefs(make_jpeg(200, 136, seed=3, subsampling=0))
+    ref = model.all_hints(coefs, q, s)
+    assert ref[0] is None and ref[1].shape == coefs[1].shape and ref[1].dtype == np.uint8
+    assert len(np.unique(ref[2])) > 3  # not a constant hint
+    model.tile = 5
+    tiled = model.all_hints(coefs, q, s)
+    assert all(np.array_equal(a, b) for a, b in zip(ref[1:], tiled[1:]))
+    x = model.inputs(coefs, 2, coefs[2].shape[:2], q, s)
+    assert np.array_equal(int_forward_torch(model.model, x[None])["head"][0], model.codes(x))
+
+
+def test_hint_fn_serves_chroma_only():
+    model = _random_model()
+    coefs, q, s = _coefs(make_jpeg(48, 32, seed=1))
+    fn = model.hint_fn([c.shape[:2] for c in coefs], q, s)
+    assert fn(0, []) is None
+    assert fn(1, coefs[:1]).shape == coefs[1].shape
+    gray, qg, sg = _coefs(make_jpeg(48, 32, seed=1, mode="L"))
+    assert model.hint_fn([gray[0].shape[:2]], qg, sg)(0, []) is None
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_loads_and_matches_its_manifest(name):
+    entry = registry.lookup(name)
+    model = load(name)
+    assert model.model.params == entry.params and entry.id >= registry.FIRST_LEARNED_ID
+    assert load(entry.id) is load(entry.id)  # cached by id
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("kind", [dict(subsampling=2), dict(subsampling=0, progressive=True),
+                                  dict(subsampling=1, quality=95), dict(mode="L")])
+def test_round_trip_with_each_shipped_model(name, kind):
+    data = make_jpeg(120, 88, seed=5, **kind)
+    member = api.compress(data, 6, model=name)
+    (info,) = api.inspect(member)
+    assert info.mode == "model" and info.model_id == registry.lookup(name).id
+    assert api.decompress(member) == data
+
+
+def test_unknown_model_id_asks_for_an_upgrade():
+    from mlzip import container, jpegpath
+    from mlzip.errors import ModelError
+
+    data = make_jpeg(40, 32)
+    mode, _, sections = jpegpath.encode(data, 6, None)
+    member = container.encode_member(mode, 999, data, sections)
+    with pytest.raises(ModelError, match="upgrade mlzip"):
+        api.decompress(member)
+
+
+def test_unknown_model_name_is_refused():
+    from mlzip.errors import ModelError
+
+    with pytest.raises(ModelError, match="unknown model"):
+        api.compress(make_jpeg(40, 32), 6, model="cnn-zz-v9")

@@ -8,17 +8,19 @@ import json
 from mlzip.fileops import Outcome, Settings, decompressed_name
 
 _HEADER = f"{'compressed':>12} {'uncompressed':>12} {'saved':>7}  {'mode':<10} {'model':>5}  name"
+_VERBOSE_HEADER = f"{'compressed':>12} {'uncompressed':>12} {'saved':>7}  {'mode':<10} {'model':<16}  name"
 
 
 def render_listing(outcomes: list[Outcome], settings: Settings, *, verbose: bool, json_out: bool) -> str:
     if json_out:
         return json.dumps([_as_json(o) for o in outcomes], indent=2) + "\n"
-    rows = [_HEADER]
+    rows = [_VERBOSE_HEADER if verbose else _HEADER]
     for outcome in outcomes:
         if verbose:
             for member in outcome.members:
-                rows.append(_row(member.compressed_size, member.original_size, member.mode, member.model_id,
-                                 f"{outcome.source}: {member.name or '-'}"))
+                rows.append(_row(member.compressed_size, member.original_size, member.mode,
+                                 model_label(member.mode, member.model_id), f"{outcome.source}: {member.name or '-'}",
+                                 width=-16))
         else:
             modes = {m.mode for m in outcome.members}
             models = {m.model_id for m in outcome.members}
@@ -31,9 +33,23 @@ def render_listing(outcomes: list[Outcome], settings: Settings, *, verbose: bool
     return "\n".join(rows) + "\n"
 
 
-def _row(compressed: int, original: int, mode: str, model: object, name: str) -> str:
+def _row(compressed: int, original: int, mode: str, model: object, name: str, width: int = 5) -> str:
     saved = f"{1 - compressed / original:.1%}" if original else "-"
-    return f"{compressed:>12} {original:>12} {saved:>7}  {mode:<10} {model!s:>5}  {name}"
+    model_col = f"{model!s:<{-width}}" if width < 0 else f"{model!s:>{width}}"
+    return f"{compressed:>12} {original:>12} {saved:>7}  {mode:<10} {model_col}  {name}"
+
+
+def model_label(mode: str, model_id: int) -> str:
+    """The predictor's registry name for `model` members (its id where this mlzip does not know it)."""
+    if mode != "model":
+        return str(model_id)
+    from mlzip import registry
+    from mlzip.errors import ModelError
+
+    try:
+        return registry.lookup(model_id).name
+    except ModelError:
+        return f"{model_id} (unknown)"
 
 
 def _uncompressed_name(source: str, settings: Settings) -> str:

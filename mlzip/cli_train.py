@@ -28,7 +28,7 @@ def train(
     checkpoint: Annotated[Optional[Path], typer.Option("--checkpoint", metavar="FILE", help="Save training state here at each validation.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Train a learned predictor and export its frozen integer weights (needs mlzip[train])."""
+    """Train a learned predictor and export its frozen integer weights (needs torch: the train extra)."""
     if not data or out is None:
         _fail("train", "--data and --out are required", 2)
     try:

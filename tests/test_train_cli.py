@@ -88,3 +88,34 @@ def test_train_main_rejects_unknown_choices(image_dir, tmp_path):
         train_main(family="transformer", data=[image_dir], out=tmp_path / "x")
     with pytest.raises(MlzError, match="size"):
         train_main(size="xxl", data=[image_dir], out=tmp_path / "x")
+
+
+def test_train_main_luma_scheme_ships_a_hint_model_measured_in_real_bits(image_dir, tmp_path):
+    from mlzip.learned import HintModel
+
+    out = tmp_path / "cnn-xs-v1.mlznn"
+    entry = train_main(size="xs", data=[image_dir], out=out, scheme="luma", steps=40, crop=12, batch=4, lr=1e-2,
+                       val_fraction=0.3, reencodes=1, small_batch=4, quiet=True)
+    curve = entry["measured"]["val_curve"]
+    assert curve[-1][1] < curve[0][1]  # the validation loss falls
+    model = HintModel.from_bytes(out.read_bytes())  # the runtime accepts it (scheme, thresholds, inputs)
+    assert model.thresholds.shape == (64, 11) and entry["params"] == model.model.params
+    (figures,) = entry["measured"]["real_bits"].values()
+    assert figures["bytes_classic"] > 0 and figures["images"] > 0
+    assert entry["measured"]["buckets"] in entry["measured"]["candidates"]
+
+
+def test_tiny_images_train_as_whole_image_batches():
+    from mlzip.train.loop import shape_groups, whole_images
+
+    rng = np.random.default_rng(0)
+    samples = [(rng.integers(0, 9, (3, h, w)), rng.integers(0, 2, (2, h, w))) for h, w in [(2, 2), (4, 2), (2, 2)]]
+    groups = shape_groups(samples)
+    assert [len(g) for g in groups] == [2, 1]
+    x, y = whole_images(groups, rng, 5)
+    assert x.shape[0] == 5 and x.shape[1] == 3 and x.shape[2:] in [(2, 2), (4, 2)] and y.shape[1] == 2
+    torch.manual_seed(0)
+    g = QGraph(cnn_spec(3, F.FEATURE_RANGE, 2, 4, 1, F.FEATURE_FRAC))
+    big = [(rng.integers(0, 9, (3, 14, 14)), rng.integers(0, 2, (2, 14, 14))) for _ in range(2)]
+    hist = train(g, big + samples, [], steps=3, batch=2, crop=12, small_batch=4)
+    assert len(hist.train_loss) == 3

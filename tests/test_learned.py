@@ -46,8 +46,7 @@ def test_pow2_thresholds_give_the_bit_length_of_gain_times_prediction():
     thr = pow2_thresholds(np.full(64, 4.0))
     codes = np.array([0, 63, 64, 127, 128, 256, 100000]).reshape(1, 1, -1).repeat(64, 0)
     h = buckets(codes, thr)  # [1, 7, 64]
-    assert h[0, 1:, 1].tolist() == [0, 1, 1, 2, 3, N_BUCKETS - 1]  # bitlen(floor(4 * code / 256))
-    assert h[0, 0, 0] == DC_NO_PREDICTION
+    assert h[0, :, 1].tolist() == [0, 0, 1, 1, 2, 3, N_BUCKETS - 1]  # bitlen(floor(4 * code / 256))
 
 
 @pytest.mark.parametrize("subsampling", [0, 1, 2])
@@ -69,6 +68,7 @@ def test_hints_do_not_depend_on_tile_size_and_match_the_torch_twin():
     coefs, q, s = _coefs(make_jpeg(200, 136, seed=3, subsampling=0))
     ref = model.all_hints(coefs, q, s)
     assert ref[0] is None and ref[1].shape == coefs[1].shape and ref[1].dtype == np.uint8
+    assert ref[1][0, 0, 0] == DC_NO_PREDICTION and ref[1][..., 1:].max() < N_BUCKETS
     assert len(np.unique(ref[2])) > 3  # not a constant hint
     model.tile = 5
     tiled = model.all_hints(coefs, q, s)
@@ -122,3 +122,20 @@ def test_unknown_model_name_is_refused():
 
     with pytest.raises(ModelError, match="unknown model"):
         api.compress(make_jpeg(40, 32), 6, model="cnn-zz-v9")
+
+
+@pytest.mark.parametrize("name", ["cnn-xs-v1.mlz", "cnn-s-v1.mlz", "cnn-s-v1-bands.mlz"])
+def test_frozen_learned_files_used_hints(name):
+    """The frozen files of the learned models (decoded with the other frozen files) really carry hinted
+    coefficient streams, and the -bands one hints a banded stream."""
+    from pathlib import Path
+
+    from mlzip import container
+    from mlzip.coder import api as coder_api
+
+    data = (Path(__file__).parent / "frozen" / name).read_bytes()
+    ((header, sections),) = list(container.split_members(data))
+    assert header.model_id >= registry.FIRST_LEARNED_ID
+    settings = bytes(sections[2])[0]
+    assert settings & coder_api.FLAG_HINTS
+    assert bool(settings & coder_api.FLAG_BANDS) == name.endswith("-bands.mlz")

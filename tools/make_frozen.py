@@ -35,12 +35,16 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         "two-members-v1.mlz": [(TEXT, dict(name="first.txt", mtime=0)), (RANDOM[:64], {})],
         "classic-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000002))],
         "classic-v2-bands.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000003))],
+        # learned models (chroma hinted from the decoded luma between the coder's component phases)
+        "cnn-xs-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000100, model="cnn-xs-v1"))],
+        "cnn-s-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000101, model="cnn-s-v1"))],
+        "cnn-s-v1-bands.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000102, model="cnn-s-v1"))],
     }
 
 
 # Files whose coefficients are split into bands although the image is small (coder format 2):
 # file name -> the MIN_BANDED_BLOCKS to write them with.
-BANDED = {"classic-v2-bands.mlz": 64}
+BANDED = {"classic-v2-bands.mlz": 64, "cnn-s-v1-bands.mlz": 64}
 
 
 @contextlib.contextmanager

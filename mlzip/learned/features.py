@@ -39,8 +39,10 @@ _BITLEN = np.array([i.bit_length() for i in range(1 << 15)] + [16], np.uint8)  #
 
 def bitlen(x: np.ndarray) -> np.ndarray:
     """Bit length of |x| (0 for 0), elementwise, integer only; |x| past 32768 counts as 16 bits."""
-    a = np.minimum(np.abs(np.asarray(x).astype(np.int64)), 1 << 15)
-    return _BITLEN[a].astype(np.int64)
+    x = np.asarray(x)
+    if x.dtype == np.int16:  # the coefficient planes: one int32 widening, no int64 temporaries
+        return _BITLEN[np.abs(x.astype(np.int32))]
+    return _BITLEN[np.minimum(np.abs(x.astype(np.int64)), 1 << 15)]
 
 
 def ilog2_8(num: int, den: int = 1) -> int:
@@ -70,29 +72,43 @@ def on_grid(planes: np.ndarray, src: tuple[int, int], dst: tuple[int, int], shap
     with sampling `dst`: each destination block gets the mean (floor) of the source blocks it covers."""
     rx, ry = max(src[0] // max(dst[0], 1), 1), max(src[1] // max(dst[1], 1), 1)
     cy, cx = shape
-    grid = np.zeros((planes.shape[0], cy * ry, cx * rx), dtype=np.int64)
+    grid = np.zeros((planes.shape[0], cy * ry, cx * rx), dtype=np.int32)
     hh, ww = min(cy * ry, planes.shape[1]), min(cx * rx, planes.shape[2])
     grid[:, :hh, :ww] = planes[:, :hh, :ww]
-    return grid.reshape(-1, cy, ry, cx, rx).sum(axis=(2, 4)) // (rx * ry)
+    if rx == ry == 1:
+        return grid
+    return grid.reshape(-1, cy, ry, cx, rx).sum(axis=(2, 4), dtype=np.int32) // (rx * ry)
 
 
 def _plane_inputs(comp: np.ndarray, qtable: np.ndarray) -> np.ndarray:
-    """Bit lengths (zigzag) and DC of one decoded plane: [65, by, bx]."""
-    bl = bitlen(comp[..., ZIGZAG]).transpose(2, 0, 1) * BITLEN_GAIN
-    return np.concatenate([bl, dc_plane(comp, qtable)[None]])
+    """Bit lengths (zigzag) x BITLEN_GAIN and DC of one decoded plane: int32 [65, by, bx]."""
+    from mlzip.learned.kernels import plane_inputs
+
+    comp = np.ascontiguousarray(comp, dtype=np.int16)
+    step = int(np.asarray(qtable).reshape(-1)[0])
+    return plane_inputs(comp, ZIGZAG, _BITLEN, BITLEN_GAIN, step, *FEATURE_RANGE)
 
 
 def luma_inputs(decoded: Sequence[np.ndarray], c: int, shape: tuple[int, int], qtables: Sequence[np.ndarray],
-                sampling: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Network input for chroma plane c (1 or 2) of grid `shape`; reads only decoded[0 .. c-1]. [135, *shape]"""
-    luma = on_grid(_plane_inputs(decoded[0], qtables[0]), sampling[0], sampling[c], shape)
+                sampling: Sequence[tuple[int, int]], cache: dict | None = None) -> np.ndarray:
+    """Network input for chroma plane c (1 or 2) of grid `shape`; reads only decoded[0 .. c-1]. [135, *shape]
+
+    `cache`: a dict kept across the planes of one image, so Cr reuses the luma part computed for Cb."""
+    key = ("luma", tuple(shape), tuple(sampling[c]))
+    luma = None if cache is None else cache.get(key)
+    if luma is None:
+        luma = on_grid(_plane_inputs(decoded[0], qtables[0]), sampling[0], sampling[c], shape)
+        if cache is not None:
+            cache[key] = luma
+    # plane inputs lie in FEATURE_RANGE by construction (bit lengths <= 16 x 16, DC clipped) and so do their
+    # block means: no clip needed; int16 halves the memory
+    out = np.zeros((N_LUMA_INPUTS, *shape), np.int16)
+    out[:65] = luma
     if c >= 2:
-        prev = on_grid(_plane_inputs(decoded[c - 1], qtables[c - 1]), sampling[c - 1], sampling[c], shape)
-    else:
-        prev = np.zeros((65, *shape), np.int64)
+        out[65:130] = on_grid(_plane_inputs(decoded[c - 1], qtables[c - 1]), sampling[c - 1], sampling[c], shape)
     consts = quant_planes(qtables[c]) + [quant_planes(qtables[0])[1], 32 if c >= 2 else 0]
-    planes = np.broadcast_to(np.array(consts, np.int64)[:, None, None], (len(consts), *shape))
-    return np.clip(np.concatenate([luma, prev, planes]), *FEATURE_RANGE)
+    out[130:] = np.clip(np.array(consts, np.int64), *FEATURE_RANGE)[:, None, None]
+    return out
 
 
 def hinted_components(n_components: int) -> range:

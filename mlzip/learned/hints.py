@@ -20,7 +20,7 @@ from mlzip.nn.model import IntModel
 
 N_BUCKETS = 12  # coder buckets 0..11 (mlzip.coder.classic.N_MAG)
 DC_NO_PREDICTION = 12  # the coder's DC bucket for a block without neighbours
-TILE = 64  # blocks per tile side: bounds the im2col buffers on large images (outputs do not depend on it)
+TILE = 128  # blocks per tile side: bounds the int64 temporaries on large images (outputs do not depend on it)
 SCHEMES = {"luma": (N_LUMA_INPUTS, luma_inputs, hinted_components)}
 BUCKET_MODES = ("frozen",)
 
@@ -42,16 +42,13 @@ def edge_slots() -> np.ndarray:
 
 
 def buckets(codes: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Codes [64, h, w] (zigzag slots) -> uint8 hints [h, w, 64] in natural order (count of thresholds passed)."""
-    t = np.asarray(thresholds, dtype=np.int64)
-    out = np.zeros(codes.shape, np.uint8)
-    for j in range(t.shape[1]):  # N_BUCKETS - 1 compares, no [64, 11, h, w] temporary
-        out += codes > t[:, j, None, None]
-    hints = np.empty((codes.shape[1], codes.shape[2], 64), np.uint8)
-    hints[..., ZIGZAG] = out.transpose(1, 2, 0)
-    if hints.size:
-        hints[0, 0, 0] = DC_NO_PREDICTION
-    return hints
+    """Codes [64, h, w] (zigzag slots) -> uint8 buckets [h, w, 64] in natural order (count of thresholds passed)."""
+    from mlzip.learned.kernels import bucketize
+
+    out = np.empty((codes.shape[1], codes.shape[2], 64), np.uint8)
+    bucketize(np.ascontiguousarray(codes, dtype=np.int64), np.ascontiguousarray(thresholds, dtype=np.int64),
+              ZIGZAG, out)
+    return out
 
 
 class HintModel:
@@ -64,7 +61,8 @@ class HintModel:
         self.model, self.scheme, self.tile = model, info["scheme"], tile
         n_in, self._inputs, self._components = SCHEMES[self.scheme]
         thr = model.tensors.get("hint.thresholds")
-        if model.spec["input"]["channels"] != n_in or thr is None or thr.shape != (64, N_BUCKETS - 1):
+        if (model.spec["input"]["channels"] != n_in or thr is None or thr.shape != (64, N_BUCKETS - 1)
+                or np.any(np.diff(thr.astype(np.int64), axis=1) < 0)):
             raise ModelError("model file does not fit its hint scheme")
         self.thresholds = thr.astype(np.int64)
 
@@ -76,29 +74,35 @@ class HintModel:
         return self._components(n_components)
 
     def inputs(self, decoded: Sequence[np.ndarray], c: int, shape: tuple[int, int], qtables: Sequence[Any],
-               sampling: Sequence[tuple[int, int]]) -> np.ndarray:
-        return self._inputs(decoded, c, shape, qtables, sampling)
+               sampling: Sequence[tuple[int, int]], cache: dict | None = None) -> np.ndarray:
+        return self._inputs(decoded, c, shape, qtables, sampling, cache)
 
     def codes(self, x: np.ndarray) -> np.ndarray:
-        """Head codes [64, h, w] of one input [C, h, w]."""
-        h, w = x.shape[1:]
-        if h * w <= self.tile * self.tile:
-            return self.model.forward(x[None])["head"][0]
-        return self.model.forward_tiled(x[None], self.tile)["head"][0]
+        """Head codes [64, h, w] of one input [C, h, w] (whole image: tests and training tools)."""
+        return self.model.forward(x[None])["head"][0]
 
     def hints(self, decoded: Sequence[np.ndarray], c: int, shape: tuple[int, int], qtables: Sequence[Any],
-              sampling: Sequence[tuple[int, int]]) -> np.ndarray:
-        return buckets(self.codes(self.inputs(decoded, c, shape, qtables, sampling)), self.thresholds)
+              sampling: Sequence[tuple[int, int]], cache: dict | None = None) -> np.ndarray:
+        """uint8 [*shape, 64] buckets, computed tile by tile: the int64 head codes never exist whole."""
+        x = self.inputs(decoded, c, shape, qtables, sampling, cache)[None]
+        out = np.empty((*shape, 64), np.uint8)
+        for y0, x0, part in self.model.iter_tiles(x, self.tile):
+            codes = part["head"][0]
+            out[y0 : y0 + codes.shape[1], x0 : x0 + codes.shape[2]] = buckets(codes, self.thresholds)
+        if out.size:
+            out[0, 0, 0] = DC_NO_PREDICTION  # as the coder's own DC bucket for the first block
+        return out
 
     def hint_fn(self, shapes: Sequence[tuple[int, int]], qtables: Sequence[Any],
                 sampling: Sequence[tuple[int, int]]) -> HintFn:
         """`fn(c, decoded)`: hints for plane c from the planes decoded before it, or None (classic buckets)."""
         hinted = self.components(len(shapes))
+        cache: dict = {}  # one image: planes decoded earlier do not change
 
         def fn(c: int, decoded: Sequence[np.ndarray]) -> np.ndarray | None:
             if c not in hinted:
                 return None
-            return self.hints(decoded, c, tuple(shapes[c]), qtables, sampling)
+            return self.hints(decoded, c, tuple(shapes[c]), qtables, sampling, cache)
 
         return fn
 

@@ -24,6 +24,7 @@ so the exported weights are already causal and the runtime needs nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -200,20 +201,27 @@ class IntModel:
 
         return recurrent.row_scan(x, hidden, bool(layer.get("reverse", False)), step, be.concat_width)
 
-    def forward_tiled(self, x: np.ndarray, tile: int) -> dict[str, np.ndarray]:
-        """Same result as forward(), computed on tile x tile windows with a halo of the receptive radius
-        (bounds memory on large images; also the test that tiling never changes a bit)."""
-        n, _, h, w = np.shape(x)
+    def iter_tiles(self, x: np.ndarray, tile: int) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
+        """(y0, x0, outputs of the tile at rows y0.., columns x0..): forward() on tile x tile windows with a halo
+        of the receptive radius, so the pieces equal forward()'s output exactly (bounds memory on large
+        images; also the test that tiling never changes a bit). A model with a row GRU gets whole-width tiles."""
+        _, _, h, w = np.shape(x)
         r = self.radius
         tile_w = w if self.row_recurrent else tile
-        outs: dict[str, np.ndarray] = {}
         for y0 in range(0, h, tile):
             for x0 in range(0, w, tile_w):
                 ya, yb, xa, xb = max(0, y0 - r), min(h, y0 + tile + r), max(0, x0 - r), min(w, x0 + tile_w + r)
+                th, tw = min(tile, h - y0), min(tile_w, w - x0)
                 part = self.forward(x[:, :, ya:yb, xa:xb])
-                for k, v in part.items():
-                    if k not in outs:
-                        outs[k] = np.zeros((n, v.shape[1], h, w), dtype=np.int64)
-                    th, tw = min(tile, h - y0), min(tile_w, w - x0)
-                    outs[k][:, :, y0 : y0 + th, x0 : x0 + tw] = v[:, :, y0 - ya : y0 - ya + th, x0 - xa : x0 - xa + tw]
+                yield y0, x0, {k: v[:, :, y0 - ya : y0 - ya + th, x0 - xa : x0 - xa + tw] for k, v in part.items()}
+
+    def forward_tiled(self, x: np.ndarray, tile: int) -> dict[str, np.ndarray]:
+        """Same result as forward(), computed tile by tile (see iter_tiles)."""
+        n, _, h, w = np.shape(x)
+        outs: dict[str, np.ndarray] = {}
+        for y0, x0, part in self.iter_tiles(x, tile):
+            for k, v in part.items():
+                if k not in outs:
+                    outs[k] = np.zeros((n, v.shape[1], h, w), dtype=np.int64)
+                outs[k][:, :, y0 : y0 + v.shape[2], x0 : x0 + v.shape[3]] = v
         return outs

@@ -1,7 +1,7 @@
 """CNN vs RNN vs GAN, in real coded bits: every model through the actual coder on the same images.
 
     python tools/family_study.py eval MODEL.mlzn [MODEL.mlzn ...] --photos DIR [--photos DIR] \
-        --cifar DIR --cifar-per-class 30 --out study/
+        --cifar DIR --cifar-per-class 30 [--corpus DIR] --out study/
 
 Per model (and the classic predictor as the baseline arm): the coefficient blob of mlzip.coder with
 the model's chroma hints (luma keeps the classic buckets; the coder's hint_fn computes them between
@@ -16,9 +16,10 @@ same for every arm, is left out). Training figures (parameters, steps, seconds, 
 curve) come from each model's MODEL.mlzn.json (written by `mlzip train`).
 
 Evaluation images: the validation side of the photo dirs (mlzip.train.data's stable split; PNGs
-re-encoded once with a fixed seed) and CIFAR-10 files 4500-4999 of each class (never trained on),
-`--cifar-per-class` of them per class, a seeded choice. Writes OUT/family_study.json and
-OUT/learning_curves.png.
+re-encoded once with a fixed seed), CIFAR-10 files 4500-4999 of each class (never trained on),
+`--cifar-per-class` of them per class, a seeded choice, and optionally every JPEG of a held-out
+corpus (`--corpus`, set "dev"); files the reader refuses are left out of every arm alike.
+Writes OUT/family_study.json and OUT/learning_curves.png.
 """
 
 from __future__ import annotations
@@ -72,6 +73,12 @@ def photo_set(dirs: Sequence[Path], val_fraction: float = 0.1, seed: int = 1) ->
         if img is not None:
             out.append(img)
     return out
+
+
+def corpus_set(root: Path) -> list[EvalImage]:
+    """Every JPEG under root (a held-out evaluation corpus, e.g. corpus/dev), as it is."""
+    files = [f for f in D.list_sources([root]) if f.suffix.lower() in D.JPEG_SUFFIXES]
+    return [img for f in files if (img := _load(f.name, f.read_bytes())) is not None]
 
 
 def cifar_set(root: Path, per_class: int, seed: int = 0) -> list[EvalImage]:
@@ -155,7 +162,13 @@ def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
 
     model = HintModel.from_bytes(path.read_bytes())
     meta_path = path.with_suffix(path.suffix + ".json")
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    if meta_path.is_file():
+        return model, json.loads(meta_path.read_text())
+    from mlzip import registry  # a shipped model: its manifest entry holds the same record
+
+    entry = next((e for e in registry.registry().entries() if e.file == path.name), None)
+    meta = {} if entry is None else {"family": entry.family, "size": entry.size, "params": entry.params,
+                                     "training": entry.training, "measured": entry.measured}
     return model, meta
 
 
@@ -167,7 +180,7 @@ def study(model_paths: Sequence[Path], sets: dict[str, list[EvalImage]]) -> dict
     arms: dict[str, tuple[Any | None, dict[str, Any]]] = {"classic": (None, {"family": "classic", "params": 0})}
     for p in model_paths:
         model, meta = load_model(p)
-        arms[p.name.split(".")[0]] = (model, meta)
+        arms[p.name[: -len(p.suffix)] if p.suffix else p.name] = (model, meta)
     result: dict[str, Any] = {"sets": {}, "models": {}}
     for set_name, images in sets.items():
         shared = set_totals(images)
@@ -236,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("models", nargs="*", type=Path)
     ap.add_argument("--photos", action="append", type=Path, default=[])
     ap.add_argument("--cifar", type=Path)
+    ap.add_argument("--corpus", type=Path, help="a held-out JPEG corpus evaluated whole (e.g. corpus/dev)")
     ap.add_argument("--cifar-per-class", type=int, default=30)
     ap.add_argument("--val-fraction", type=float, default=0.1, help="the photo dirs' validation split (as trained)")
     ap.add_argument("--out", type=Path, default=Path("study"))
@@ -245,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sets["photos"] = photo_set(args.photos, args.val_fraction)
     if args.cifar:
         sets["cifar"] = cifar_set(args.cifar, args.cifar_per_class)
+    if args.corpus:
+        sets["dev"] = corpus_set(args.corpus)
     if not sets or not all(sets.values()):
         print("family_study: no evaluation images", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
     python tools/family_study.py eval MODEL.mlzn [MODEL.mlzn ...] --photos DIR [--photos DIR] \
         --cifar DIR --cifar-per-class 30 [--corpus DIR] --out study/
+    python tools/family_study.py plot --out study/      # redraw plot and table from the JSON
 
 Per model (and the classic predictor as the baseline arm): the coefficient blob of mlzip.coder with
 the model's chroma hints (luma keeps the classic buckets; the coder's hint_fn computes them between
@@ -228,15 +229,18 @@ def plot_curves(result: dict[str, Any], path: Path) -> None:
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     styles = {"cnn": "tab:blue", "rnn": "tab:green", "gan": "tab:red"}
+    steps = [info["steps"] for info in result["models"].values() if info["val_curve"]]
+    budget = max(set(steps), key=steps.count) if steps else None  # the study's common step count
     for name, info in result["models"].items():
         curve = info["val_curve"]
         if curve:
             xs, ys = zip(*curve)
-            axes.plot(xs, ys, marker="o", ms=3, color=styles.get(info["family"], "gray"),
-                      linestyle="-" if info["size"] != "xs" else "--", label=name)
+            other = info["steps"] != budget  # e.g. a shipped model trained longer: drawn faint and dotted
+            axes.plot(xs, ys, marker="o", ms=3, color=styles.get(info["family"], "gray"), alpha=0.45 if other else 1,
+                      linestyle=":" if other else ("--" if info["size"] == "xs" else "-"), label=name)
     axes.set_xlabel("training step")
     axes.set_ylabel("validation loss (MSE per predicted value)")
-    axes.set_title("Learning curves, same data, same steps (dashed: xs, solid: s)")
+    axes.set_title(f"Learning curves: dashed xs, solid s ({budget} steps); dotted: another budget")
     axes.grid(True, alpha=0.3)
     if axes.lines:
         axes.legend(fontsize=8)
@@ -245,7 +249,7 @@ def plot_curves(result: dict[str, Any], path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["eval"])
+    ap.add_argument("command", choices=["eval", "plot"], help="plot: redraw OUT's plot and table from its JSON")
     ap.add_argument("models", nargs="*", type=Path)
     ap.add_argument("--photos", action="append", type=Path, default=[])
     ap.add_argument("--cifar", type=Path)
@@ -254,6 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--val-fraction", type=float, default=0.1, help="the photo dirs' validation split (as trained)")
     ap.add_argument("--out", type=Path, default=Path("study"))
     args = ap.parse_args(argv)
+    if args.command == "plot":
+        result = json.loads((args.out / "family_study.json").read_text())
+        plot_curves(result, args.out / "learning_curves.png")
+        print(table(result))
+        return 0
     sets: dict[str, list[EvalImage]] = {}
     if args.photos:
         sets["photos"] = photo_set(args.photos, args.val_fraction)

@@ -129,7 +129,7 @@ def _decode_sections(header: container.MemberHeader, sections: list[memoryview])
     from mlzip import jpegpath  # the coefficient path loads numba/numpy; only when needed
 
     try:
-        return jpegpath.decode(mode, header.model_id, [bytes(s) for s in sections])
+        return jpegpath.decode(mode, header.model_id, [bytes(s) for s in sections], header.original_size)
     except MlzError:
         raise
     except Exception as exc:  # a damaged section must read as corruption, not as a traceback

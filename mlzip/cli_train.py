@@ -24,6 +24,11 @@ def train(
     max_val: Annotated[int, typer.Option("--max-val", min=1, help="At most N validation files per --data dir.")] = 300,
     reencodes: Annotated[int, typer.Option("--reencodes", min=0, help="Random JPEG re-encodings of each PNG.")] = 2,
     jpeg_reencodes: Annotated[int, typer.Option("--jpeg-reencodes", min=0, help="Extra random re-encodings of each JPEG's pixels.")] = 0,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Crops per training step.")] = 8,
+    crop: Annotated[int, typer.Option("--crop", min=4, help="Crop side in blocks.")] = 24,
+    small_batch: Annotated[int, typer.Option("--small-batch", min=0, help="Whole tiny (CIFAR-sized) images per step, trained apart (0: off).")] = 32,
+    lr: Annotated[float, typer.Option("--lr", min=0.0, help="Peak learning rate (one-cycle schedule).")] = 3e-3,
+    val_fraction: Annotated[float, typer.Option("--val-fraction", min=0.0, max=0.9, help="Validation share of non-CIFAR files (stable hash of the name).")] = 0.1,
     threads: Annotated[int, typer.Option("--threads", "-T", min=1, help="Torch threads.")] = 1,
     checkpoint: Annotated[Optional[Path], typer.Option("--checkpoint", metavar="FILE", help="Save training state here at each validation.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -40,7 +45,8 @@ def train(
     try:
         entry = train_main(family=family, size=size, data=data, out=out, scheme=scheme, steps=steps, minutes=minutes,
                            seed=seed, max_files=max_files, max_val=max_val, reencodes=reencodes,
-                           jpeg_reencodes=jpeg_reencodes, threads=threads, checkpoint=checkpoint, quiet=quiet)
+                           jpeg_reencodes=jpeg_reencodes, batch=batch, crop=crop, small_batch=small_batch, lr=lr,
+                           val_fraction=val_fraction, threads=threads, checkpoint=checkpoint, quiet=quiet)
     except MlzError as exc:
         _fail(str(out), str(exc), 1)
     except OSError as exc:

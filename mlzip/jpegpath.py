@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import zstandard
 
+from mlzip import limits
 from mlzip.container import MODE_JPEG_PLAIN, MODE_MODEL
 from mlzip.errors import CorruptMember, ModelError, UnsupportedJpeg
 
@@ -55,14 +56,15 @@ def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[b
     return mode, model_id, [encode_header(header), _pack_layout(layout), coded]
 
 
-def decode(mode: int, model_id: int, sections: list[bytes]) -> bytes:
+def decode(mode: int, model_id: int, sections: list[bytes], original_size: int) -> bytes:
+    """The member's original bytes; original_size (from the member header) bounds the JPEG's size."""
     try:
-        return _decode(mode, model_id, sections)
+        return _decode(mode, model_id, sections, original_size)
     except UnsupportedJpeg as exc:  # the encoder only writes JPEGs it accepted: this is damage
         raise CorruptMember(f"jpeg data is altered ({exc})") from None
 
 
-def _decode(mode: int, model_id: int, sections: list[bytes]) -> bytes:
+def _decode(mode: int, model_id: int, sections: list[bytes], original_size: int) -> bytes:
     from mlzip import jpeg
     from mlzip.header import decode_header
 
@@ -77,6 +79,8 @@ def _decode(mode: int, model_id: int, sections: list[bytes]) -> bytes:
     header = decode_header(sections[0])
     layout = _unpack_layout(sections[1])
     info = jpeg.describe(header, layout)
+    if info.blocks > limits.max_jpeg_blocks(original_size):  # encode refuses such files: never allocate them
+        raise CorruptMember(f"JPEG header declares {info.blocks} blocks, too many for {original_size} bytes")
     shapes = [(c.blocks_y, c.blocks_x) for c in info]
     if mode == MODE_JPEG_PLAIN:
         coefs = _split_plain(_unzstd(sections[2]), shapes)

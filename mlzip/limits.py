@@ -14,3 +14,16 @@ MAX_MEMBER_SECTIONS = 4096
 MAX_NAME_BYTES = 4096
 # Most scans one JPEG may have (progressive scripts use about 10; each scan walks the block grid).
 MAX_JPEG_SCANS = 128
+
+# Declared blocks (8x8, all components) a JPEG may have: a free allowance plus so many per input byte.
+# A complete JPEG codes every block with at least one bit, so it has at most 8 blocks per byte (flat
+# images from Pillow at quality 1: 4); more means a hostile header or a mostly missing file, which
+# would cost memory and time out of all proportion to its size (a 400-byte file declaring 8000x8000).
+# Refused files go to zstd; an .mlz member whose JPEG header breaks the rule is corrupt.
+JPEG_FREE_BLOCKS = 1 << 16
+JPEG_BLOCKS_PER_BYTE = 16
+
+
+def max_jpeg_blocks(input_bytes: int) -> int:
+    """Most declared blocks a JPEG file of input_bytes bytes may have (see JPEG_BLOCKS_PER_BYTE)."""
+    return JPEG_FREE_BLOCKS + JPEG_BLOCKS_PER_BYTE * input_bytes

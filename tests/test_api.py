@@ -51,7 +51,7 @@ def _fake_jpeg(monkeypatch, *, wrong: bool = False):
     def encode(data, level, model):
         return container.MODE_JPEG_PLAIN, 5, [data[:10], data[10:][::-1]]
 
-    def decode(mode, model_id, sections):
+    def decode(mode, model_id, sections, original_size):
         assert (mode, model_id) == (container.MODE_JPEG_PLAIN, 5)
         out = sections[0] + sections[1][::-1]
         return out[:-1] + b"\x00" if wrong else out

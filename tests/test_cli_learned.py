@@ -53,3 +53,46 @@ def test_list_verbose_names_the_model(tmp_path, monkeypatch):
     assert run("c", "-k", "p.jpg").exit_code == 0
     rows = run("l", "-v", "p.jpg.mlz").stdout.splitlines()
     assert rows[1].split()[3:5] == ["model", "classic-base-v1"]
+
+
+@pytest.mark.parametrize("name", [e.name for e in registry.registry().entries() if e.learned])
+def test_compress_with_a_learned_model_from_the_command_line(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    data = make_jpeg(64, 48, seed=2)
+    (tmp_path / "p.jpg").write_bytes(data)
+    assert run("c", "-k", "--model", name, "p.jpg").exit_code == 0
+    assert run("l", "-v", "p.jpg.mlz").stdout.splitlines()[1].split()[4] == name
+    assert runner.invoke(cli.app, ["d", "-c", "p.jpg.mlz"]).stdout_bytes == data
+
+
+def test_unknown_model_name_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.jpg").write_bytes(make_jpeg(32, 32))
+    result = run("c", "-k", "--model", "cnn-zz-v9", "p.jpg")
+    assert result.exit_code == 1 and result.stderr.startswith("mlzip: p.jpg: unknown model 'cnn-zz-v9'")
+
+
+def test_levels_map_through_level_models(monkeypatch):
+    """A level mapped to a learned model writes that model's id (no level is mapped while none wins)."""
+    from mlzip import api, jpegpath
+
+    learned = [e.id for e in registry.registry().entries() if e.learned]
+    if not learned:
+        pytest.skip("no learned model shipped")
+    monkeypatch.setitem(jpegpath.LEVEL_MODELS, 9, learned[0])
+    data = make_jpeg(40, 32)
+    assert api.inspect(api.compress(data, 9))[0].model_id == learned[0]
+    assert api.inspect(api.compress(data, 6))[0].model_id == jpegpath.CLASSIC_MODEL_ID
+
+
+def test_shipped_training_commands_use_only_real_options():
+    """Each learned model's manifest command is one `mlzip train` accepts (flags checked, not run)."""
+    import typer.main
+
+    train = typer.main.get_command(cli.app).commands["train"]
+    options = {opt for p in train.params for opt in p.opts}
+    for entry in registry.registry().entries():
+        if entry.learned:
+            words = entry.training["command"].split()
+            assert words[:2] == ["mlzip", "train"]
+            assert {w for w in words if w.startswith("--")} <= options, entry.name

@@ -104,7 +104,8 @@ def test_small_images_are_one_band_with_version_1_stream():
 
 def test_band_choice_balances_work_and_grows_with_size():
     assert [bands.band_count(n) for n in (0, bands.MIN_BANDED_BLOCKS - 1, bands.MIN_BANDED_BLOCKS)] == [1, 1, 2]
-    assert bands.band_count(16 * bands.MIN_BANDED_BLOCKS) == 4
+    assert bands.band_count(bands.FOUR_BANDS_BLOCKS - 1) == 2 and bands.band_count(bands.FOUR_BANDS_BLOCKS) == 4
+    assert bands.band_count(4 * bands.FOUR_BANDS_BLOCKS) == 8
     assert bands.band_count(1 << 40) == bands.MAX_BANDS
     # a plane whose top half is empty: the cut lands well below the middle
     plane = np.zeros((256, 128, 64), np.int16)
@@ -234,3 +235,20 @@ def test_frozen_banded_file_is_banded():
     ((_, sections),) = list(container.split_members(data))
     coder_blob = bytes(sections[2])
     assert coder_blob[0] >> 4 == 2 and coder_blob[0] & api.FLAG_BANDS
+
+
+def test_large_jpeg_is_banded_through_the_api():
+    from mlzip import api as mlzip_api
+    from mlzip import container
+
+    data = make_jpeg(1400, 1500, seed=6, quality=90, subsampling=2)  # 49k blocks: two bands
+    member = mlzip_api.compress(data)
+    assert mlzip_api.decompress(member) == data
+    ((_, sections),) = list(container.split_members(member))
+    assert bytes(sections[2])[0] & api.FLAG_BANDS
+
+
+def test_the_band_kernel_releases_the_gil():
+    from mlzip.coder import classic
+
+    assert classic.code_plane.targetoptions.get("nogil")

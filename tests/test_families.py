@@ -102,7 +102,7 @@ def test_gan_training_step_runs_and_generator_losses_fall():
     for _ in range(2):
         torch.manual_seed(0)
         g = QGraph(spec_for_scheme("dc", n_in, F.FEATURE_RANGE, n_out, "xs", F.FEATURE_FRAC, "gan"))
-        adv = AdversarialTerm(n_in, n_out, F.FEATURE_FRAC, weight=0.1)
+        adv = AdversarialTerm(n_in, n_out, F.FEATURE_FRAC, weight=0.1)  # larger than shipped: a visible term
         untrained = evaluate(g, va)
         hist = train(g, tr, va, steps=40, batch=4, crop=8, lr=1e-2, seed=3, val_every=20, adversary=adv)
         runs.append((hist, adv, g.export().to_bytes()))

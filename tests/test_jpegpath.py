@@ -55,7 +55,7 @@ def test_not_really_a_jpeg_falls_back_to_zstd():
 def test_damaged_sections_are_corruption_never_wrong_bytes():
     data = make_jpeg(48, 32, quality=80)
     mode, model_id, sections = jpegpath.encode(data, 6, None)
-    assert jpegpath.decode(mode, model_id, sections) == data
+    assert jpegpath.decode(mode, model_id, sections, len(data)) == data
     for index, section in enumerate(sections):
         for pos in (0, len(section) // 2, len(section) - 1):
             bad = list(sections)
@@ -69,6 +69,6 @@ def test_damaged_sections_are_corruption_never_wrong_bytes():
                 continue
             assert out == data  # a flip the coder happens to absorb must still give the exact bytes
     with pytest.raises(CorruptMember):
-        jpegpath.decode(mode, model_id, sections[:2])
+        jpegpath.decode(mode, model_id, sections[:2], len(data))
     with pytest.raises(ModelError):
-        jpegpath.decode(mode, 4242, sections)
+        jpegpath.decode(mode, 4242, sections, len(data))

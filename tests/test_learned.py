@@ -96,6 +96,18 @@ def test_shipped_model_loads_and_matches_its_manifest(name):
 
 
 @pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_numpy_runtime_equals_torch_twin(name):
+    pytest.importorskip("torch")
+    from mlzip.train.qat import int_forward_torch
+
+    model = load(name)
+    coefs, q, s = _coefs(make_jpeg(96, 64, seed=7, subsampling=2, quality=90))
+    for c in (1, 2):
+        x = model.inputs(coefs, c, coefs[c].shape[:2], q, s)
+        assert np.array_equal(int_forward_torch(model.model, x[None])["head"][0], model.codes(x))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
 @pytest.mark.parametrize("kind", [dict(subsampling=2), dict(subsampling=0, progressive=True),
                                   dict(subsampling=1, quality=95), dict(mode="L")])
 def test_round_trip_with_each_shipped_model(name, kind):
@@ -140,3 +152,20 @@ def test_frozen_learned_files_used_hints(name):
     settings = bytes(sections[2])[0]
     assert settings & coder_api.FLAG_HINTS
     assert bool(settings & coder_api.FLAG_BANDS) == name.endswith("-bands.mlz")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_same_bytes_with_any_tile_size_and_thread_count(name, monkeypatch):
+    from mlzip.coder import bands
+
+    monkeypatch.setattr(bands, "MIN_BANDED_BLOCKS", 64)  # a small image in several bands
+    data = make_jpeg(160, 120, seed=11, subsampling=2)
+    model = load(name)
+    outputs = set()
+    for tile, threads in [(model.tile, "1"), (3, "2"), (7, "1")]:
+        monkeypatch.setattr(model, "tile", tile)
+        monkeypatch.setenv(bands.THREADS_ENV, threads)
+        member = api.compress(data, 6, model=name)
+        assert api.decompress(member) == data
+        outputs.add(member)
+    assert len(outputs) == 1

@@ -21,6 +21,7 @@ import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mlzip.coder import decode_coefficients, encode_coefficients  # noqa: E402
+from mlzip.header import extract  # noqa: E402
 
 
 def read_coefficients(path: Path):
@@ -37,23 +38,11 @@ def read_coefficients(path: Path):
 
 def header_and_tail(data: bytes) -> tuple[int, int]:
     """(bytes up to the end of the first SOS segment, bytes after the last EOI)."""
-    pos = 2
-    header = len(data)
-    while pos + 4 <= len(data):
-        if data[pos] != 0xFF:
-            break
-        marker = data[pos + 1]
-        if marker == 0xFF:
-            pos += 1
-            continue
-        length = int.from_bytes(data[pos + 2:pos + 4], "big")
-        pos += 2 + length
-        if marker == 0xDA:
-            header = pos
-            break
+    segments = extract.header_segments(data)
+    header = segments[-1][1] if segments and segments[-1][2] == 0xDA else len(data)
     eoi = data.rfind(b"\xff\xd9")
     tail = len(data) - (eoi + 2) if eoi >= header else 0
-    return min(header, len(data)), tail
+    return header, tail
 
 
 def run_lepton(data: bytes):

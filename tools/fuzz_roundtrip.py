@@ -36,7 +36,6 @@ from pathlib import Path
 Mutator = Callable[[bytes, random.Random], bytes]
 
 SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-_STANDALONE = {0x01, 0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7, 0xD8, 0xD9}
 
 
 # ---------------------------------------------------------------- seeds
@@ -98,29 +97,10 @@ def load_dir(directory: Path | None) -> list[bytes]:
 
 def header_segments(data: bytes) -> list[tuple[int, int, int]]:
     """(start, end, marker) of every length-carrying segment from SOI to the first SOS (inclusive)."""
-    out = []
+    from mlzip.header import extract
+
     pos = data.find(b"\xff\xd8")
-    if pos < 0:
-        return out
-    pos += 2
-    while pos + 4 <= len(data):
-        if data[pos] != 0xFF:
-            break
-        marker = data[pos + 1]
-        if marker == 0xFF:
-            pos += 1
-            continue
-        if marker in _STANDALONE:
-            pos += 2
-            continue
-        end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
-        if end > len(data):
-            break
-        out.append((pos, end, marker))
-        if marker == 0xDA:
-            break
-        pos = end
-    return out
+    return [] if pos < 0 else extract.header_segments(data, pos + 2)
 
 
 def scan_start(data: bytes) -> int:

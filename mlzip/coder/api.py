@@ -25,9 +25,10 @@ waiting for the slowest band at each component).
 
 Hints (see ``mlzip.coder``): ``hints=`` is a list with one uint8 ``[blocks_y, blocks_x, 64]`` array
 or None per component; or ``hint_fn(c, planes)``, called before component ``c`` is coded (encode
-and decode alike) with the planes of components ``0..c-1`` (complete: the original coefficients
-when encoding, the decoded ones when decoding), returns component ``c``'s hint array or None. Give
-at most one of the two; the blob records whether either was given, and decoding must be given the
+and decode alike) with the planes of components ``0..c-1`` (complete, not to be modified: the
+original coefficients when encoding, the decoded ones when decoding), returns component ``c``'s
+hint array or None. With ``hint_fn`` the bands wait for each other at every component. Give at
+most one of the two; the blob records whether either was given, and decoding must be given the
 same (a ``hint_fn`` must be deterministic: it sees identical planes on both sides).
 """
 

@@ -24,9 +24,11 @@ from mlzip.errors import CorruptMember
 
 # Images of fewer blocks (all components) are one band: each extra band costs bytes (its
 # contexts learn from its own rows only, from the prior on; its first row has no neighbours above),
-# measured 0.2-0.4 % of the output per extra band on 1-3 MB photos. Two bands keep two cores
-# busy (see ``choose``); more only pay on huge images, where their relative cost is smaller.
+# measured 0.2-0.4 % of the output per extra band on 1-3 MB photos, 1.1 % on a 1.1 M-block image
+# that codes to 133 kB. Two bands keep two cores busy (``choose`` balances them); more only from
+# FOUR_BANDS_BLOCKS on (about 45 MP at 4:2:0), where they help machines with more cores.
 MIN_BANDED_BLOCKS = 1 << 15
+FOUR_BANDS_BLOCKS = 1 << 21
 MAX_BANDS = 16
 THREADS_ENV = "MLZIP_THREADS"
 
@@ -40,10 +42,12 @@ def mcu_rows(shapes: Sequence[tuple[int, int]], sampling: Sequence[tuple[int, in
 
 
 def band_count(total_blocks: int) -> int:
-    """1 below MIN_BANDED_BLOCKS, then 2; twice as many bands each time the size grows 16-fold."""
-    n, need = 1, MIN_BANDED_BLOCKS
+    """1 below MIN_BANDED_BLOCKS, 2 below FOUR_BANDS_BLOCKS, then twice as many per 4-fold size."""
+    if total_blocks < MIN_BANDED_BLOCKS:
+        return 1
+    n, need = 2, FOUR_BANDS_BLOCKS
     while n < MAX_BANDS and total_blocks >= need:
-        n, need = 2 * n, 16 * need
+        n, need = 2 * n, 4 * need
     return n
 
 
@@ -122,5 +126,11 @@ def run(pool: ThreadPoolExecutor | None, task: Callable[[int], object], n_bands:
         for k in range(n_bands):
             task(k)
         return
-    for future in [pool.submit(task, k) for k in range(n_bands)]:
-        future.result()
+    futures = [pool.submit(task, k) for k in range(n_bands)]
+    try:
+        for future in futures:
+            future.result()
+    except BaseException:  # an error or Ctrl-C: bands not started yet are not started at all
+        for future in futures:
+            future.cancel()
+        raise

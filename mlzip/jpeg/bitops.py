@@ -46,20 +46,26 @@ def zigzag_byte_tables(zigzag: np.ndarray) -> np.ndarray:
 ZIGZAG_BYTES = zigzag_byte_tables(ZIGZAG)
 
 
-@njit(cache=True)
+# Lane tricks on four int16 coefficients in one int64 word (see nonzero_zigzag).
+_LOW15 = np.int64(0x7FFF7FFF7FFF7FFF)
+_LANE_BITS = np.int64(0x0001000100010001)
+_GATHER = np.int64(0x0000200040008001)  # moves bits 0, 16, 32, 48 to bits 48, 47, 46, 45
+
+
+@njit(cache=True, inline="always")
 def nonzero_zigzag(words, woff, zt):
     """Bit k set where the k-th coefficient (zigzag order) of the block at words[woff:woff+16] is non-zero.
 
-    words is the int16 coefficient buffer viewed as int64: four coefficients per word, so the
-    mostly-zero high frequencies cost one test per four; zt turns the natural-order mask into
+    words is the int16 coefficient buffer viewed as int64: four coefficients per word, tested at once
+    without branches (bit 15 of a lane is set once its low 15 bits are added to 0x7FFF or its sign is
+    set; a multiply gathers the four bits into a nibble); zt turns the natural-order mask into
     zigzag order a byte at a time.
     """
     nat = np.int64(0)
     for w in range(16):
         x = words[woff + w]
-        if x != 0:
-            for lane in range(4):  # branch-free: dense blocks would mispredict every lane
-                nat |= np.int64(((x >> (16 * lane)) & 0xFFFF) != 0) << (4 * w + lane)
+        lanes = ((((x & _LOW15) + _LOW15) | x) >> 15) & _LANE_BITS
+        nat |= (((lanes * _GATHER) >> 45) & 15) << (4 * w)
     mask = np.int64(0)
     for b in range(8):
         mask |= zt[b, (nat >> (8 * b)) & 0xFF]
@@ -68,20 +74,24 @@ def nonzero_zigzag(words, woff, zt):
 
 @njit(cache=True)
 def block_masks(coefs, zt):
-    """nonzero_zigzag of every block of a flat int16 coefficient buffer: one int64 per block.
+    """(nonzero_zigzag of every block of a flat int16 coefficient buffer, its DC value): one int64
+    and one int16 per block.
 
     Progressive scans visit every block ~10 times; with the masks computed once, a scan reads 8
-    bytes per block instead of 128 and touches the coefficients only where some are non-zero.
+    bytes per block instead of 128 and touches the coefficients only where some are non-zero; DC
+    scans read 2 bytes per block.
     """
     words = coefs.view(np.int64)
     n = coefs.shape[0] // 64
     out = np.empty(n, np.int64)
+    dcs = np.empty(n, np.int16)
     for b in range(n):
         out[b] = nonzero_zigzag(words, 16 * b, zt)
-    return out
+        dcs[b] = (words[16 * b] << 48) >> 48  # the block's first coefficient (little-endian int16 lanes)
+    return out, dcs
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def band_mask(ss, se):
     """Bits ss..se set."""
     high = np.int64(-1) if se == 63 else (np.int64(1) << (se + 1)) - 1

@@ -53,6 +53,11 @@ class JpegInfo:
     component_ids: list[int]
     components: list[ComponentInfo]
 
+    @property
+    def blocks(self) -> int:
+        """Declared 8x8 blocks of all components (allocated grids, MCU padding included)."""
+        return sum(c.blocks_y * c.blocks_x for c in self.components)
+
     def __iter__(self) -> Iterator[ComponentInfo]:
         return iter(self.components)
 
@@ -130,7 +135,7 @@ def to_parts(img: JpegImage) -> tuple[bytes, bytes]:
     for scan, coding in zip(s.scans, s.layout.codings):
         if coding.runs is not None and coding.runs_standard is None:
             orders = _encode_context(s.frame, flat) if orders is None else orders
-            _encode_scan(s.frame, scan, coding, flat, orders)  # decides runs_standard
+            _encode_scan(s.frame, scan, coding, flat, orders)  # a cut scan: decides runs_standard
     return s.header, s.layout.to_bytes()
 
 
@@ -244,16 +249,19 @@ def _parse(data: bytes) -> JpegImage:
     if frame.height == 0:  # the DNL segment right after the first scan gives the height
         _find_dnl(data, int(unstuff(arr, header_end)[4]), st)
     bases, grids, total = component_bases(frame)
+    if total // 64 > limits.max_jpeg_blocks(len(data)):  # before allocating anything of that size
+        raise UnsupportedJpeg(f"JPEG declares {total // 64} blocks, too many for a file of {len(data)} bytes")
     flat = np.empty(total, np.int16)
     if frame.progressive:  # sequential scans zero their blocks themselves (see _zero_unscanned)
         flat.fill(0)  # np.empty gets transparent huge pages for big arrays: far fewer page faults than np.zeros
     nzmask = np.zeros(total // 64 if frame.progressive else 1, np.int64)  # see decode_scan
+    dcs = np.zeros(total // 64 if frame.progressive else 1, np.int16)
     scans: list[Scan] = []
     orders: dict = {}  # block orders by scan components, computed once per file
     pos = header_end
     while True:
         scans.append(scan)
-        coding, pos = _decode_scan(arr, pos, frame, scan, bases, grids, flat, nzmask, orders)
+        coding, pos = _decode_scan(arr, pos, frame, scan, bases, grids, flat, dcs, nzmask, orders)
         layout.codings.append(coding)
         trial = st.fork()
         try:
@@ -265,7 +273,9 @@ def _parse(data: bytes) -> JpegImage:
             break
         layout.betweens.append(data[pos:end])
         st, pos, scan = trial, end, nxt
-    if not frame.progressive:
+    if frame.progressive:
+        flat.reshape(-1, 64)[:, 0] = dcs
+    else:
         _zero_unscanned(frame, scans, bases, grids, flat)
     structure = _Structure(frame, scans, data[soi:header_end], layout, _qtables(frame, st))
     return JpegImage(structure, flat)
@@ -308,14 +318,16 @@ def _kernel_args(frame: Frame, scan: Scan, bases, grids, orders: dict):
     return block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, tables
 
 
-def _decode_scan(arr, start, frame, scan, bases, grids, flat, nzmask, orders: dict) -> tuple[ScanCoding, int]:
+def _decode_scan(arr, start, frame, scan, bases, grids, flat, dcs, nzmask, orders: dict) -> tuple[ScanCoding, int]:
     clean, seg_ends, rst_codes, clean_stop, region_end = unstuff(arr, start)
     block_off, block_slot, bpm, n_mcu, al, dc_tab, ac_tab, t = _kernel_args(frame, scan, bases, grids, orders)
-    cut, good_m, good_start, good_bit, pad, runs, odd_at, odd_code = decode_scan(
-        clean, seg_ends, rst_codes, flat, nzmask, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
+    cut, good_m, good_start, good_bit, pad, runs, runs_standard, odd_at, odd_code = decode_scan(
+        clean, seg_ends, rst_codes, flat, dcs, nzmask, block_off, block_slot, bpm, n_mcu, scan.kind, scan.ss, scan.se,
         al, scan.restart, dc_tab, ac_tab, t.lut, t.fast_ac, t.maxcode, t.valoff, t.huffval, ZIGZAG, ZIGZAG_BYTES)
     coding = ScanCoding(pad=int(pad), runs=runs if scan.kind >= 3 else None,
                         odd_rst=[(int(j), max(int(c), 0)) for j, c in zip(odd_at, odd_code)])
+    if coding.runs is not None and not cut and clean_stop == region_end:
+        coding.runs_standard = bool(runs_standard)  # a cut scan: the first encode decides (see _encode_scan)
     if cut or clean_stop != region_end:
         i = int(good_start) + good_bit // 8
         rem = good_bit % 8
@@ -333,12 +345,15 @@ def _decode_scan(arr, start, frame, scan, bases, grids, flat, nzmask, orders: di
 def _encode_context(frame: Frame, flat: np.ndarray) -> dict:
     """What every scan of one encode shares: block orders (filled in as scans need them), the
     non-zero count of each component (sizes output buffers) and, for progressive frames, the
-    non-zero mask of every block."""
+    non-zero mask and the DC value of every block."""
     bases, grids, _ = component_bases(frame)
     sizes = [g[0] * g[1] * 64 for g in grids]
     nonzero = [int(np.count_nonzero(flat[b : b + n])) for b, n in zip(bases, sizes)]
-    nzmask = block_masks(flat, ZIGZAG_BYTES) if frame.progressive else np.zeros(1, np.int64)
-    return {"nonzero": nonzero, "nzmask": nzmask}
+    if frame.progressive:
+        nzmask, dcs = block_masks(flat, ZIGZAG_BYTES)
+    else:
+        nzmask, dcs = np.zeros(1, np.int64), np.zeros(1, np.int16)
+    return {"nonzero": nonzero, "nzmask": nzmask, "dcs": dcs}
 
 
 def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray, orders: dict) -> bytes:
@@ -356,7 +371,7 @@ def _encode_scan(frame: Frame, scan: Scan, coding: ScanCoding, flat: np.ndarray,
 
     def run(explicit: bool):
         runs = coding.runs if explicit and coding.runs is not None else np.zeros(0, np.int64)
-        return encode_scan(flat, orders["nzmask"], block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss,
+        return encode_scan(flat, orders["dcs"], orders["nzmask"], block_off, block_slot, bpm, n_mcu, k_end, coding.cut is None, scan.kind, scan.ss,
                            scan.se, al, scan.restart, dc_tab, ac_tab, t.ehufco, t.ehufsi, coding.pad, runs, explicit,
                            rst_bytes, cap, ZIGZAG, ZIGZAG_BYTES)
 

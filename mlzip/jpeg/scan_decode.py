@@ -20,6 +20,10 @@ from mlzip.jpeg.tables import LUT_BITS
 
 SEQUENTIAL, DC_FIRST, DC_REFINE, AC_FIRST, AC_REFINE = 0, 1, 2, 3, 4
 INT16_MIN, INT16_MAX = -32768, 32767
+# Where libjpeg's encoder (jcphuff.c) ends an EOB run: at this length, or in a refinement scan once the
+# correction bits of its blocks pass this count (its buffer holds 1000 and a block may add 64).
+MAX_EOB_RUN = 0x7FFF
+MAX_RUN_CORR_BITS = 1000 - 64 + 1
 
 
 @njit(cache=True, inline="always")
@@ -69,19 +73,30 @@ def _value(acc, n, s):
     return v, n - s
 
 
-@njit(cache=True)
-def _refine_one(buf, end, pos, acc, n, coefs, idx, p1):
-    """Correction bit for a coefficient that is already non-zero."""
-    b, pos, acc, n = _bits(buf, end, pos, acc, n, 1)
-    if b:
-        c = coefs[idx]
-        if (c & p1) == 0:
-            coefs[idx] = c + p1 if c >= 0 else c - p1
-    return pos, acc, n
+@njit(cache=True, inline="always")
+def _refine_bits(buf, end, pos, acc, n, coefs, off, mask, zz, p1):
+    """A correction bit for each coefficient in mask (zigzag bits, lowest first), each of them already
+    non-zero; up to 32 bits per refill check. Returns (pos, acc, n, bits read)."""
+    count = 0
+    while mask != 0:
+        if n < 32:
+            pos, acc, n = _refill(buf, end, pos, acc, n)
+        for _ in range(32):
+            idx = off + zz[ctz(mask)]
+            mask &= mask - 1
+            n -= 1
+            count += 1
+            if (acc >> n) & 1:
+                c = coefs[idx]
+                if (c & p1) == 0:
+                    coefs[idx] = c + p1 if c >= 0 else c - p1
+            if mask == 0:
+                break
+    return pos, acc, n, count
 
 
 @njit(cache=True)
-def reset_blocks(coefs, nzmask, block_off, bpm, m_from, m_to, kind, ss, se, al, zz, zt):
+def reset_blocks(coefs, dcs, nzmask, block_off, bpm, m_from, m_to, kind, ss, se, al, zz, zt):
     """Return the blocks of MCUs [m_from, m_to) to their state before this scan (masks included)."""
     p1 = 1 << al
     words = coefs.view(np.int64)
@@ -90,9 +105,9 @@ def reset_blocks(coefs, nzmask, block_off, bpm, m_from, m_to, kind, ss, se, al, 
         if kind == SEQUENTIAL:
             coefs[off : off + 64] = 0
         elif kind == DC_FIRST:
-            coefs[off] = 0
+            dcs[off >> 6] = 0
         elif kind == DC_REFINE:
-            coefs[off] = coefs[off] & ~p1
+            dcs[off >> 6] = dcs[off >> 6] & ~p1
         else:
             for k in range(ss, se + 1):
                 idx = off + zz[k]
@@ -107,19 +122,25 @@ def reset_blocks(coefs, nzmask, block_off, bpm, m_from, m_to, kind, ss, se, al, 
 
 
 @njit(cache=True)
-def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot, bpm, n_mcu,
+def decode_scan(clean, seg_ends, rst_codes, coefs, dcs, nzmask, block_off, block_slot, bpm, n_mcu,
                 kind, ss, se, al, restart, dc_tab, ac_tab, lut, fast_ac, maxcode, valoff, huffval, zz, zt):
-    """Decode one scan. Returns (cut, good_mcus, cut_start, cut_bit, pad, eob_runs, odd_at, odd_code).
+    """Decode one scan. Returns (cut, good_mcus, cut_start, cut_bit, pad, eob_runs, runs_standard, odd_at,
+    odd_code).
 
     A sequential scan writes (or zeroes) all 64 coefficients of every block in its order, so
     coefs need not be zeroed beforehand. cut is False when every MCU decoded and every interval ended exactly as a standard encoder
     ends it; otherwise the scan is kept up to good_mcus MCUs, which end at bit cut_bit of the
     restart interval starting at clean byte cut_start, and coefficients past that point are reset.
     pad is the value (0 or 1) of the pad bits, eob_runs the EOB run lengths in coding order;
+    runs_standard whether each run ends where libjpeg's encoder ends it (at MAX_EOB_RUN, past
+    MAX_RUN_CORR_BITS correction bits, before a block with symbols, or at the end of the interval),
+    meaningful only for a scan that is not cut;
     interval odd_at[i] is followed by marker byte odd_code[i] instead of RSTn (-1: no marker).
     nzmask[off >> 6] is the nonzero_zigzag mask (bits 1..63) of the block at coefs[off]: AC scans keep
     it up to date and refinement scans read their history from it; sequential and DC scans never
     touch it (a sequential frame passes a one-element dummy).
+    Progressive DC scans write dcs[off >> 6] instead of coefs[off], the caller copies them over at the
+    end: the DC values of a whole image stay in cache between scans (a one-element dummy as well).
     """
     n_segs = seg_ends.shape[0]
     nint = restart if restart > 0 else n_mcu
@@ -141,6 +162,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
     pad = -1
     fail = False
     eobrun = 0
+    standard = True
+    run_bits = 0  # correction bits of the current EOB run's blocks (refinement scans)
     while m < n_mcu:
         if seg < n_segs:
             end = seg_ends[seg]
@@ -153,6 +176,7 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
         n = 0
         preds[:] = 0
         eobrun = 0
+        ended = False  # the last block ended an EOB run that libjpeg would not have ended yet
         mend = min(m + nint, n_mcu)
         while m < mend:
             base = m * bpm
@@ -173,9 +197,10 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                         fail = True
                         break
                     preds[slot] = pred
-                    coefs[off] = val
                     if kind == DC_FIRST:
+                        dcs[off >> 6] = val
                         continue
+                    coefs[off] = val
                     # sequential AC coefficients
                     t = ac_tab[slot]
                     k = 1
@@ -224,11 +249,14 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                 elif kind == DC_REFINE:
                     b, pos, acc, n = _bits(clean, end, pos, acc, n, 1)
                     if b:
-                        coefs[off] = coefs[off] | p1
+                        dcs[off >> 6] = dcs[off >> 6] | p1
                 elif kind == AC_FIRST:
                     if eobrun > 0:
                         eobrun -= 1
+                        ended = eobrun == 0 and runs[nruns - 1] != MAX_EOB_RUN
                         continue
+                    after_run = ended
+                    ended = False
                     t = ac_tab[0]
                     k = ss
                     zrl = False
@@ -269,6 +297,9 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                             runs[nruns] = (1 << r) + v
                             eobrun = runs[nruns] - 1
                             nruns += 1
+                            if after_run and k == ss:  # a block without symbols: libjpeg extends the run
+                                standard = False
+                            ended = eobrun == 0
                             break
                         k += r
                         if k > se:
@@ -289,34 +320,52 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                     k = ss
                     hist = nzmask[off >> 6]  # coefficients non-zero before this scan
                     if eobrun == 0:
+                        after_run = ended
+                        ended = False
                         t = ac_tab[0]
                         zrl = False
                         while k <= se:
-                            rs, pos, acc, n = _huff(clean, end, pos, acc, n, t, lut, maxcode, valoff, huffval)
-                            if rs < 0:
-                                fail = True
-                                break
-                            r = rs >> 4
-                            s = rs & 15
-                            val = 0
-                            if s != 0:
-                                if s != 1:
+                            if n < 32:
+                                pos, acc, n = _refill(clean, end, pos, acc, n)
+                            fe = fast_ac[t, (acc >> (n - LUT_BITS)) & ((1 << LUT_BITS) - 1)]
+                            if fe != 0:  # a short code with its sign bit: one lookup
+                                if fe >> 16 != 1 and fe >> 16 != -1:  # only magnitude 1 belongs here
                                     fail = True
                                     break
-                                b, pos, acc, n = _bits(clean, end, pos, acc, n, 1)
-                                val = p1 if b else -p1
+                                r = (fe >> 8) & 0xFF
+                                s = 1
+                                val = p1 if fe >> 16 == 1 else -p1
+                                n -= fe & 0xFF
                                 zrl = False
-                            elif r != 15:
-                                if zrl:
+                            else:
+                                rs, pos, acc, n = _huff(clean, end, pos, acc, n, t, lut, maxcode, valoff, huffval)
+                                if rs < 0:
                                     fail = True
                                     break
-                                v, pos, acc, n = _bits(clean, end, pos, acc, n, r)
-                                runs[nruns] = (1 << r) + v
-                                eobrun = runs[nruns]
-                                nruns += 1
-                                break
-                            else:
-                                zrl = True
+                                r = rs >> 4
+                                s = rs & 15
+                                val = 0
+                                if s != 0:
+                                    if s != 1:
+                                        fail = True
+                                        break
+                                    b, pos, acc, n = _bits(clean, end, pos, acc, n, 1)
+                                    val = p1 if b else -p1
+                                    zrl = False
+                                elif r != 15:
+                                    if zrl:
+                                        fail = True
+                                        break
+                                    v, pos, acc, n = _bits(clean, end, pos, acc, n, r)
+                                    runs[nruns] = (1 << r) + v
+                                    eobrun = runs[nruns]
+                                    nruns += 1
+                                    if after_run and k == ss:  # a block without symbols: libjpeg extends the run
+                                        standard = False
+                                    run_bits = 0
+                                    break
+                                else:
+                                    zrl = True
                             # the symbol lands on the (r+1)-th coefficient without history from k on;
                             # those with history on the way get a correction bit each
                             free = ~hist & band_mask(k, se)
@@ -326,11 +375,8 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                                 fail = True
                                 break
                             target = ctz(free)
-                            passed = hist & band_mask(k, target)
-                            while passed != 0:
-                                idx = off + zz[ctz(passed)]
-                                passed &= passed - 1
-                                pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
+                            pos, acc, n, _ = _refine_bits(clean, end, pos, acc, n, coefs, off,
+                                                          hist & band_mask(k, target), zz, p1)
                             if s != 0:
                                 coefs[off + zz[target]] = val
                                 nzmask[off >> 6] |= np.int64(1) << target
@@ -341,12 +387,14 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
                             break
                     if eobrun > 0:
                         if k <= se:  # a correction bit for each non-zero coefficient left in the band
-                            mask = hist & band_mask(k, se)
-                            while mask != 0:
-                                idx = off + zz[ctz(mask)]
-                                mask &= mask - 1
-                                pos, acc, n = _refine_one(clean, end, pos, acc, n, coefs, idx, p1)
+                            pos, acc, n, count = _refine_bits(clean, end, pos, acc, n, coefs, off,
+                                                              hist & band_mask(k, se), zz, p1)
+                            run_bits += count
                         eobrun -= 1
+                        forced = run_bits > MAX_RUN_CORR_BITS or runs[nruns - 1] == MAX_EOB_RUN
+                        if eobrun > 0 and run_bits > MAX_RUN_CORR_BITS:  # libjpeg ends the run here
+                            standard = False
+                        ended = eobrun == 0 and not forced
             if fail:
                 break
             bitpos = (pos - start) * 8 - n
@@ -397,11 +445,11 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, nzmask, block_off, block_slot
     if fail:
         # a sequential scan zeroes every block it did not keep: no block of its order is left unwritten
         m_to = n_mcu if kind == SEQUENTIAL else min(m + 1, n_mcu)
-        reset_blocks(coefs, nzmask, block_off, bpm, good_m, m_to, kind, ss, se, al, zz, zt)
+        reset_blocks(coefs, dcs, nzmask, block_off, bpm, good_m, m_to, kind, ss, se, al, zz, zt)
     if pad < 0:
         pad = 1
     if fail:  # restart markers after the cut are raw bytes
         while n_odd > 0 and odd_at[n_odd - 1] >= good_j:
             n_odd -= 1
-    return (fail, good_m, good_start, good_bit, pad, runs[:nruns].copy(), odd_at[:n_odd].copy(),
+    return (fail, good_m, good_start, good_bit, pad, runs[:nruns].copy(), standard, odd_at[:n_odd].copy(),
             odd_code[:n_odd].copy())

@@ -25,7 +25,9 @@ ZIGZAG = np.array(
 )
 
 # Codes up to this many bits decode with one table lookup; longer ones take the canonical slow path.
-LUT_BITS = 9
+# 10: code and value in one lookup for ~93% of a camera photo's AC coefficients (9: ~85%). The scan
+# kernels compile it in: numba's cache does not see a change here (clear mlzip/jpeg/__pycache__).
+LUT_BITS = 10
 # Table slots in the packed arrays: DC tables 0..3, AC tables 4..7 (by their Th id).
 N_SLOTS = 8
 

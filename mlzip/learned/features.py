@@ -72,16 +72,18 @@ def on_grid(planes: np.ndarray, src: tuple[int, int], dst: tuple[int, int], shap
     with sampling `dst`: each destination block gets the mean (floor) of the source blocks it covers."""
     rx, ry = max(src[0] // max(dst[0], 1), 1), max(src[1] // max(dst[1], 1), 1)
     cy, cx = shape
+    if rx == ry == 1 and planes.shape[1:] == (cy, cx):
+        return planes  # same grid (4:4:4, or Cb onto Cr): no copy
     grid = np.zeros((planes.shape[0], cy * ry, cx * rx), dtype=np.int32)
     hh, ww = min(cy * ry, planes.shape[1]), min(cx * rx, planes.shape[2])
     grid[:, :hh, :ww] = planes[:, :hh, :ww]
     if rx == ry == 1:
-        return grid
-    return grid.reshape(-1, cy, ry, cx, rx).sum(axis=(2, 4), dtype=np.int32) // (rx * ry)
+        return grid.astype(planes.dtype)
+    return (grid.reshape(-1, cy, ry, cx, rx).sum(axis=(2, 4), dtype=np.int32) // (rx * ry)).astype(planes.dtype)
 
 
 def _plane_inputs(comp: np.ndarray, qtable: np.ndarray) -> np.ndarray:
-    """Bit lengths (zigzag) x BITLEN_GAIN and DC of one decoded plane: int32 [65, by, bx]."""
+    """Bit lengths (zigzag) x BITLEN_GAIN and DC of one decoded plane: int16 [65, by, bx]."""
     from mlzip.learned.kernels import plane_inputs
 
     comp = np.ascontiguousarray(comp, dtype=np.int16)
@@ -89,26 +91,47 @@ def _plane_inputs(comp: np.ndarray, qtable: np.ndarray) -> np.ndarray:
     return plane_inputs(comp, ZIGZAG, _BITLEN, BITLEN_GAIN, step, *FEATURE_RANGE)
 
 
-def luma_inputs(decoded: Sequence[np.ndarray], c: int, shape: tuple[int, int], qtables: Sequence[np.ndarray],
-                sampling: Sequence[tuple[int, int]], cache: dict | None = None) -> np.ndarray:
-    """Network input for chroma plane c (1 or 2) of grid `shape`; reads only decoded[0 .. c-1]. [135, *shape]
+class LumaInputs:
+    """The network input of chroma plane c (1 or 2), [135, *shape], built window by window so that large
+    images never hold all 135 channels at once; reads only decoded[0 .. c-1].
 
     `cache`: a dict kept across the planes of one image, so Cr reuses the luma part computed for Cb."""
-    key = ("luma", tuple(shape), tuple(sampling[c]))
-    luma = None if cache is None else cache.get(key)
-    if luma is None:
-        luma = on_grid(_plane_inputs(decoded[0], qtables[0]), sampling[0], sampling[c], shape)
-        if cache is not None:
-            cache[key] = luma
-    # plane inputs lie in FEATURE_RANGE by construction (bit lengths <= 16 x 16, DC clipped) and so do their
-    # block means: no clip needed; int16 halves the memory
-    out = np.zeros((N_LUMA_INPUTS, *shape), np.int16)
-    out[:65] = luma
-    if c >= 2:
-        out[65:130] = on_grid(_plane_inputs(decoded[c - 1], qtables[c - 1]), sampling[c - 1], sampling[c], shape)
-    consts = quant_planes(qtables[c]) + [quant_planes(qtables[0])[1], 32 if c >= 2 else 0]
-    out[130:] = np.clip(np.array(consts, np.int64), *FEATURE_RANGE)[:, None, None]
-    return out
+
+    def __init__(self, decoded: Sequence[np.ndarray], c: int, shape: tuple[int, int],
+                 qtables: Sequence[np.ndarray], sampling: Sequence[tuple[int, int]], cache: dict | None = None):
+        self.shape = (N_LUMA_INPUTS, *shape)
+        key = ("luma", tuple(shape), tuple(sampling[c]))
+        luma = None if cache is None else cache.get(key)
+        if luma is None:
+            luma = on_grid(_plane_inputs(decoded[0], qtables[0]), sampling[0], sampling[c], shape)
+            if cache is not None:
+                cache[key] = luma
+        # plane inputs lie in FEATURE_RANGE by construction (bit lengths <= 16 x 16, DC clipped) and so do
+        # their block means: no clip needed
+        self.luma = luma
+        self.prev = None
+        if c >= 2:
+            self.prev = on_grid(_plane_inputs(decoded[c - 1], qtables[c - 1]), sampling[c - 1], sampling[c], shape)
+        consts = quant_planes(qtables[c]) + [quant_planes(qtables[0])[1], 32 if c >= 2 else 0]
+        self.consts = np.clip(np.array(consts, np.int64), *FEATURE_RANGE)
+
+    def window(self, ya: int, yb: int, xa: int, xb: int) -> np.ndarray:
+        """int16 [135, yb - ya, xb - xa]"""
+        out = np.zeros((N_LUMA_INPUTS, yb - ya, xb - xa), np.int16)
+        out[:65] = self.luma[:, ya:yb, xa:xb]
+        if self.prev is not None:
+            out[65:130] = self.prev[:, ya:yb, xa:xb]
+        out[130:] = self.consts[:, None, None]
+        return out
+
+    def array(self) -> np.ndarray:
+        return self.window(0, self.shape[1], 0, self.shape[2])
+
+
+def luma_inputs(decoded: Sequence[np.ndarray], c: int, shape: tuple[int, int], qtables: Sequence[np.ndarray],
+                sampling: Sequence[tuple[int, int]], cache: dict | None = None) -> np.ndarray:
+    """The whole network input of chroma plane c (training and tests; the runtime goes window by window)."""
+    return LumaInputs(decoded, c, shape, qtables, sampling, cache).array()
 
 
 def hinted_components(n_components: int) -> range:

@@ -1,9 +1,10 @@
 """A learned model that hints the coder: integer network -> per-coefficient context buckets.
 
-The network's head gives, per block of a hinted plane, 64 integer codes in zigzag order (slot 0: how
-far the DC lands from its neighbours, slots 1..63: the expected bit length of each AC coefficient).
-Thresholds stored in the model file turn them into the coder's buckets (mlzip.coder: 0..11, DC 0..12),
-with the classic model's meaning (bit length of a gain x the predicted magnitude). Everything is integer numpy: no torch, no float
+The network's head gives, per block of a hinted plane, 64 integer codes in zigzag order (8 fractional
+bits; slot 0: the expected distance of the DC from its neighbours' mean, slots 1..63: the expected
+magnitude of each AC coefficient, in quantizer steps). Thresholds stored in the model file turn them
+into the coder's buckets (mlzip.coder: 0..11, DC 0..12) with the classic model's meaning (bit length of
+a gain x the predicted magnitude). Everything is integer numpy/numba: no torch, no float
 transcendental, the same buckets on every machine, with any tile size.
 """
 
@@ -15,13 +16,14 @@ from typing import Any
 import numpy as np
 
 from mlzip.errors import ModelError
-from mlzip.learned.features import N_LUMA_INPUTS, ZIGZAG, hinted_components, luma_inputs
+from mlzip.learned.features import N_LUMA_INPUTS, ZIGZAG, LumaInputs, hinted_components
 from mlzip.nn.model import IntModel
 
 N_BUCKETS = 12  # coder buckets 0..11 (mlzip.coder.classic.N_MAG)
 DC_NO_PREDICTION = 12  # the coder's DC bucket for a block without neighbours
 TILE = 128  # blocks per tile side: bounds the int64 temporaries on large images (outputs do not depend on it)
-SCHEMES = {"luma": (N_LUMA_INPUTS, luma_inputs, hinted_components)}
+# scheme -> (input channels, builder of the input source (shape + window()), planes it hints)
+SCHEMES = {"luma": (N_LUMA_INPUTS, LumaInputs, hinted_components)}
 BUCKET_MODES = ("frozen",)
 
 HintFn = Callable[[int, Sequence[np.ndarray]], "np.ndarray | None"]
@@ -30,15 +32,14 @@ HintFn = Callable[[int, Sequence[np.ndarray]], "np.ndarray | None"]
 def pow2_thresholds(gains: np.ndarray) -> np.ndarray:
     """Thresholds giving bucket = bit length of floor(gain x predicted value) per slot (the classic model's
     meaning: 7x7 AC gain 1, edge AC gain 4), for head codes with 8 fractional bits. [64, N_BUCKETS - 1]"""
-    g = np.asarray(gains, np.float64)[:, None]
+    g = np.asarray(gains, np.float64)[:, None]  # training-time only: the runtime reads the stored integers
     steps = (256 << np.arange(N_BUCKETS - 1))[None, :]
     return (np.ceil(steps / g) - 1).astype(np.int32)
 
 
 def edge_slots() -> np.ndarray:
     """Zigzag slots of the first row and column AC coefficients (the coder's edge predictions)."""
-    nat = ZIGZAG
-    return ((nat < 8) | (nat % 8 == 0)) & (nat != 0)
+    return ((ZIGZAG < 8) | (ZIGZAG % 8 == 0)) & (ZIGZAG != 0)
 
 
 def buckets(codes: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -59,7 +60,7 @@ class HintModel:
         if not isinstance(info, dict) or info.get("scheme") not in SCHEMES or info.get("buckets") not in BUCKET_MODES:
             raise ModelError("model file lacks a known hint scheme")
         self.model, self.scheme, self.tile = model, info["scheme"], tile
-        n_in, self._inputs, self._components = SCHEMES[self.scheme]
+        n_in, self._source, self._components = SCHEMES[self.scheme]
         thr = model.tensors.get("hint.thresholds")
         if (model.spec["input"]["channels"] != n_in or thr is None or thr.shape != (64, N_BUCKETS - 1)
                 or np.any(np.diff(thr.astype(np.int64), axis=1) < 0)):
@@ -75,7 +76,7 @@ class HintModel:
 
     def inputs(self, decoded: Sequence[np.ndarray], c: int, shape: tuple[int, int], qtables: Sequence[Any],
                sampling: Sequence[tuple[int, int]], cache: dict | None = None) -> np.ndarray:
-        return self._inputs(decoded, c, shape, qtables, sampling, cache)
+        return self._source(decoded, c, shape, qtables, sampling, cache).array()
 
     def codes(self, x: np.ndarray) -> np.ndarray:
         """Head codes [64, h, w] of one input [C, h, w] (whole image: tests and training tools)."""
@@ -84,7 +85,7 @@ class HintModel:
     def hints(self, decoded: Sequence[np.ndarray], c: int, shape: tuple[int, int], qtables: Sequence[Any],
               sampling: Sequence[tuple[int, int]], cache: dict | None = None) -> np.ndarray:
         """uint8 [*shape, 64] buckets, computed tile by tile: the int64 head codes never exist whole."""
-        x = self.inputs(decoded, c, shape, qtables, sampling, cache)[None]
+        x = self._source(decoded, c, shape, qtables, sampling, cache)
         out = np.empty((*shape, 64), np.uint8)
         for y0, x0, part in self.model.iter_tiles(x, self.tile):
             codes = part["head"][0]

@@ -8,10 +8,10 @@ from numba import njit
 
 @njit(cache=True)
 def plane_inputs(comp, zigzag, bitlen_table, gain, dc_step, lo, hi):
-    """comp int16 [by, bx, 64] -> int32 [65, by, bx]: gain x bit length of |coefficient| per zigzag slot,
-    then the dequantized DC / 8 clipped to [lo, hi]."""
+    """comp int16 [by, bx, 64] -> int16 [65, by, bx]: gain x bit length of |coefficient| per zigzag slot,
+    then the dequantized DC / 8 clipped to [lo, hi] (the caller keeps both within int16)."""
     by, bx = comp.shape[0], comp.shape[1]
-    out = np.empty((65, by, bx), np.int32)
+    out = np.empty((65, by, bx), np.int16)
     for y in range(by):
         for x in range(bx):
             for s in range(64):

@@ -201,18 +201,30 @@ class IntModel:
 
         return recurrent.row_scan(x, hidden, bool(layer.get("reverse", False)), step, be.concat_width)
 
-    def iter_tiles(self, x: np.ndarray, tile: int) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
+    def iter_tiles(self, x: Any, tile: int) -> Iterator[tuple[int, int, dict[str, np.ndarray]]]:
         """(y0, x0, outputs of the tile at rows y0.., columns x0..): forward() on tile x tile windows with a halo
         of the receptive radius, so the pieces equal forward()'s output exactly (bounds memory on large
-        images; also the test that tiling never changes a bit). A model with a row GRU gets whole-width tiles."""
-        _, _, h, w = np.shape(x)
+        images; also the test that tiling never changes a bit). `x`: an array [N, C, H, W], or an object
+        with `shape` ([C, H, W]) and `window(ya, yb, xa, xb)` giving one window [C, h, w] (built on demand).
+        A model with a row GRU gets whole-width tiles."""
+        if hasattr(x, "window"):
+            h, w = x.shape[1:]
+            source = x
+
+            def part_of(ya: int, yb: int, xa: int, xb: int) -> np.ndarray:
+                return source.window(ya, yb, xa, xb)[None]
+        else:
+            _, _, h, w = np.shape(x)
+
+            def part_of(ya: int, yb: int, xa: int, xb: int) -> np.ndarray:
+                return x[:, :, ya:yb, xa:xb]
         r = self.radius
         tile_w = w if self.row_recurrent else tile
         for y0 in range(0, h, tile):
             for x0 in range(0, w, tile_w):
                 ya, yb, xa, xb = max(0, y0 - r), min(h, y0 + tile + r), max(0, x0 - r), min(w, x0 + tile_w + r)
                 th, tw = min(tile, h - y0), min(tile_w, w - x0)
-                part = self.forward(x[:, :, ya:yb, xa:xb])
+                part = self.forward(part_of(ya, yb, xa, xb))
                 yield y0, x0, {k: v[:, :, y0 - ya : y0 - ya + th, x0 - xa : x0 - xa + tw] for k, v in part.items()}
 
     def forward_tiled(self, x: np.ndarray, tile: int) -> dict[str, np.ndarray]:

@@ -129,10 +129,11 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
                val_fraction: float = 0.1, reencodes: int = 2, jpeg_reencodes: int = 0, batch: int = 8,
                crop: int = 24, small_batch: int = 32, lr: float = 3e-3, threads: int = 1,
                max_files: int | None = None, max_val: int | None = 300, checkpoint: str | Path | None = None,
-               quiet: bool = False, adv_weight: float = 0.1) -> dict[str, Any]:
+               quiet: bool = False, adv_weight: float | None = None) -> dict[str, Any]:
     """Train, validate, export. Writes OUT (integer weights, MLZNN format) and OUT.json (a manifest entry
     draft with the training command, validation loss and, for coder schemes, real coded-bit figures).
-    `adv_weight`: the gan family's weight of the adversarial loss beside the rate loss."""
+    `adv_weight`: the gan family's weight of the adversarial loss beside the rate loss (None: mlzip.train.gan's
+    DEFAULT_WEIGHT, the one the shipped gan models use)."""
     from mlzip.train.arch import FULL_MAP_SCHEMES, SIZES
 
     if family not in GRAPHS:
@@ -171,8 +172,9 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
                                            family))
     adversary = None
     if family == "gan":
-        from mlzip.train.gan import AdversarialTerm
+        from mlzip.train.gan import DEFAULT_WEIGHT, AdversarialTerm
 
+        adv_weight = DEFAULT_WEIGHT if adv_weight is None else adv_weight
         adversary = AdversarialTerm(n_in, n_targets(scheme), FEATURE_FRAC, adv_weight)
     columns = (TextColumn("[bold]train"), BarColumn(),
                TextColumn("{task.completed}/{task.total} loss {task.fields[loss]:.4f}"), TimeRemainingColumn())
@@ -201,9 +203,14 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
     if minutes is not None:
         options["minutes"] = minutes
     if adversary is not None:
-        options["adv_weight"] = adv_weight
+        from mlzip.train.gan import DEFAULT_WEIGHT
+
+        if adv_weight != DEFAULT_WEIGHT:  # `mlzip train` has no flag for it: the default is what ships
+            options["adv_weight"] = adv_weight
         measured = {**measured, "adv_loss_first": adversary.gen_loss[0], "adv_loss_last": adversary.gen_loss[-1]}
     entry = manifest_entry(family=family, size=size, scheme=scheme, blob=blob, out=out, model=model, data=data,
                            hist=hist, options={k: v for k, v in options.items() if v is not None}, measured=measured)
+    if adversary is not None:
+        entry["training"]["adv_weight"] = adv_weight
     out.with_suffix(out.suffix + ".json").write_text(json.dumps(entry, indent=1))
     return entry

@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 TARGET_SCALE = 0.25  # bit lengths 0..11 -> about 0..3, like the scaled features
+# The adversarial weight the gan models use (study/gan_weight_sweep.json: 0.3 and 1.0 cost bits, 0.03 does not).
+DEFAULT_WEIGHT = 0.03
 
 
 class Discriminator(nn.Module):

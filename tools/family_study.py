@@ -213,9 +213,10 @@ def table(result: dict[str, Any]) -> str:
         row = [name, str(info["params"]), "-" if info["train_seconds"] is None else f"{info['train_seconds']:.0f}"]
         for s in sets:
             a = result["sets"][s]["arms"][name]
-            row += [f"{100 * a['savings']:.2f}", f"{a['bits_per_coef_chroma']:.3f}", f"{100 * a['chroma_vs_classic']:+.2f}"]
+            row += [f"{100 * a['savings']:.2f}", f"{a['bits_per_coef_chroma']:.3f}",
+                    f"{100 * a['chroma_vs_classic']:+.2f}"]
         a0 = result["sets"][sets[0]]["arms"][name]
-        row += [f"{a0['hint_cpu_s_per_mb']:.3f}", f"{a0['compress_cpu_s_per_mb']:.3f}", f"{a0['decompress_cpu_s_per_mb']:.3f}"]
+        row += [f"{a0[k]:.3f}" for k in ("hint_cpu_s_per_mb", "compress_cpu_s_per_mb", "decompress_cpu_s_per_mb")]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 

@@ -136,7 +136,8 @@ def test_unknown_model_name_is_refused():
         api.compress(make_jpeg(40, 32), 6, model="cnn-zz-v9")
 
 
-@pytest.mark.parametrize("name", ["cnn-xs-v1.mlz", "cnn-s-v1.mlz", "cnn-s-v1-bands.mlz"])
+@pytest.mark.parametrize("name", ["cnn-xs-v1.mlz", "cnn-s-v1.mlz", "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz",
+                                  "rnn-s-v1-bands.mlz", "gan-xs-v1.mlz", "gan-s-v1.mlz"])
 def test_frozen_learned_files_used_hints(name):
     """The frozen files of the learned models (decoded with the other frozen files) really carry hinted
     coefficient streams, and the -bands one hints a banded stream."""

@@ -105,14 +105,17 @@ def test_numpy_runtime_equals_torch_integer_forward(seed):
     assert np.array_equal(int_forward_torch(model, x)["head"], ref)
 
 
+def assert_batch_and_tile_invariant(model: IntModel, x: np.ndarray, tiles=(4, 7, 32)) -> None:
+    ref = model.forward(x)["head"]
+    for i in range(x.shape[0]):
+        assert np.array_equal(model.forward(x[i : i + 1])["head"], ref[i : i + 1])
+    for tile in tiles:
+        assert np.array_equal(model.forward_tiled(x, tile)["head"], ref)
+
+
 def test_batch_and_tile_sizes_do_not_change_a_bit():
     _, model = _random_model(3)
-    x = _inputs(3, 3, 3, 19, 23)
-    ref = model.forward(x)["head"]
-    for i in range(3):
-        assert np.array_equal(model.forward(x[i : i + 1])["head"], ref[i : i + 1])
-    for tile in (4, 7, 32):
-        assert np.array_equal(model.forward_tiled(x, tile)["head"], ref)
+    assert_batch_and_tile_invariant(model, _inputs(3, 3, 3, 19, 23))
 
 
 def test_quantized_float_forward_tracks_integer_forward():

@@ -39,12 +39,18 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         "cnn-xs-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000100, model="cnn-xs-v1"))],
         "cnn-s-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000101, model="cnn-s-v1"))],
         "cnn-s-v1-bands.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000102, model="cnn-s-v1"))],
+        # the rnn (row GRU) and gan families (issue 7)
+        "rnn-xs-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000110, model="rnn-xs-v1"))],
+        "rnn-s-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000111, model="rnn-s-v1"))],
+        "rnn-s-v1-bands.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000112, model="rnn-s-v1"))],
+        "gan-xs-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000120, model="gan-xs-v1"))],
+        "gan-s-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000121, model="gan-s-v1"))],
     }
 
 
 # Files whose coefficients are split into bands although the image is small (coder format 2):
 # file name -> the MIN_BANDED_BLOCKS to write them with.
-BANDED = {"classic-v2-bands.mlz": 64, "cnn-s-v1-bands.mlz": 64}
+BANDED = {"classic-v2-bands.mlz": 64, "cnn-s-v1-bands.mlz": 64, "rnn-s-v1-bands.mlz": 64}
 
 
 @contextlib.contextmanager

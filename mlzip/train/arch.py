@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlzip.registry import FAMILIES as REGISTRY_FAMILIES
+
 ACT_FRAC = 4  # hidden activations: 4 fractional bits
 ACT_RANGE = (0, 255)  # after ReLU: uint8 codes, real values in [0, 16)
 RES_RANGE = (-255, 255)  # residual branch before the skip add
@@ -25,15 +27,7 @@ def cnn_spec(in_channels: int, in_range: tuple[int, int], out_channels: int, wid
     layers: list[dict[str, Any]] = [
         {"op": "conv", "name": "stem", "src": "input", "k": k, "groups": 1, "cout": width, **act}
     ]
-    x = "stem"
-    for i in range(depth):
-        layers += [
-            {"op": "conv", "name": f"b{i}.dw", "src": x, "k": k, "groups": width, "cout": width, **act},
-            {"op": "conv", "name": f"b{i}.pw", "src": f"b{i}.dw", "k": 1, "groups": 1, "cout": width,
-             "frac": ACT_FRAC, "range": list(RES_RANGE)},
-            {"op": "add", "name": f"b{i}.add", "src": [x, f"b{i}.pw"], "range": list(ACT_RANGE)},
-        ]
-        x = f"b{i}.add"
+    x = _residual_blocks(layers, "stem", width, depth, k)
     layers.append({"op": "conv", "name": "head", "src": x, "k": 1, "groups": 1, "cout": out_channels,
                    "frac": OUT_FRAC, "range": list(OUT_RANGE)})
     return {
@@ -42,6 +36,51 @@ def cnn_spec(in_channels: int, in_range: tuple[int, int], out_channels: int, wid
         "layers": layers,
         "outputs": ["head"],
     }
+
+
+def _residual_blocks(layers: list[dict[str, Any]], x: str, width: int, depth: int, k: int) -> str:
+    """Append `depth` residual depthwise-separable blocks after layer x; returns the last layer's name."""
+    act = {"frac": ACT_FRAC, "range": list(ACT_RANGE)}
+    for i in range(depth):
+        layers += [
+            {"op": "conv", "name": f"b{i}.dw", "src": x, "k": k, "groups": width, "cout": width, **act},
+            {"op": "conv", "name": f"b{i}.pw", "src": f"b{i}.dw", "k": 1, "groups": 1, "cout": width,
+             "frac": ACT_FRAC, "range": list(RES_RANGE)},
+            {"op": "add", "name": f"b{i}.add", "src": [x, f"b{i}.pw"], "range": list(ACT_RANGE)},
+        ]
+        x = f"b{i}.add"
+    return x
+
+
+GRU_FRAC = 7  # gate and state codes: 7 fractional bits, state in [-1, 1] = [-128, 128]
+GRU_IN_RANGE = (-(8 << GRU_FRAC), 8 << GRU_FRAC)  # gate pre-activations, real [-8, 8]
+
+
+def rnn_spec(in_channels: int, in_range: tuple[int, int], out_channels: int, width: int, depth: int,
+             hidden: int, in_frac: int = 0, k: int = 3) -> dict[str, Any]:
+    """Stem conv, depth-1 residual blocks (as cnn_spec), then a bidirectional row GRU: one GRU runs left
+    to right and one right to left along every block row (their input parts from one 1x1 conv), so each
+    block's prediction sees its whole block row through the recurrent state. Head: linear over both
+    states and a skip from the convolutional features (moved to the state's scale by a 1x1 conv)."""
+    act = {"frac": ACT_FRAC, "range": list(ACT_RANGE)}
+    gin = {"frac": GRU_FRAC, "range": list(GRU_IN_RANGE)}
+    out = {"k": 1, "groups": 1, "cout": out_channels, "frac": OUT_FRAC, "range": list(OUT_RANGE)}
+    layers: list[dict[str, Any]] = [
+        {"op": "conv", "name": "stem", "src": "input", "k": k, "groups": 1, "cout": width, **act}
+    ]
+    x = _residual_blocks(layers, "stem", width, max(depth - 1, 0), k)
+    layers += [
+        {"op": "conv", "name": "gates", "src": x, "k": 1, "groups": 1, "cout": 6 * hidden, **gin},
+        {"op": "slice", "name": "gates_fw", "src": "gates", "start": 0, "stop": 3 * hidden},
+        {"op": "slice", "name": "gates_bw", "src": "gates", "start": 3 * hidden, "stop": 6 * hidden},
+        {"op": "gru", "name": "gru_fw", "src": "gates_fw", "hidden": hidden, "reverse": False, **gin},
+        {"op": "gru", "name": "gru_bw", "src": "gates_bw", "hidden": hidden, "reverse": True, **gin},
+        {"op": "conv", "name": "skip", "src": x, "k": 1, "groups": 1, "cout": width, **gin},
+        {"op": "concat", "name": "state", "src": ["gru_fw", "gru_bw", "skip"]},
+        {"op": "conv", "name": "head", "src": "state", **out},
+    ]
+    return {"family": "rnn", "input": {"channels": in_channels, "frac": in_frac, "range": list(in_range)},
+            "layers": layers, "outputs": ["head"]}
 
 
 def cnn_rows_spec(n_free: int, n_causal: int, in_range: tuple[int, int], out_channels: int, width: int,
@@ -74,12 +113,24 @@ def cnn_rows_spec(n_free: int, n_causal: int, in_range: tuple[int, int], out_cha
             "layers": layers, "outputs": ["head"]}
 
 
+FAMILIES = tuple(f for f in REGISTRY_FAMILIES if f != "classic")  # the trainable ones
+# schemes whose whole input map exists before the hinted pass: a row GRU may read right of a block
+FULL_MAP_SCHEMES = ("dc", "luma", "checker")
+
+
 def spec_for_scheme(scheme: str, in_channels: int, in_range: tuple[int, int], out_channels: int,
-                    size: str, in_frac: int = 0) -> dict[str, Any]:
-    """The network shape a pass scheme needs (rows: mixed free/causal inputs; others: plain CNN)."""
+                    size: str, in_frac: int = 0, family: str = "cnn") -> dict[str, Any]:
+    """The network shape a pass scheme and family need (rows: mixed free/causal inputs; others: plain CNN;
+    rnn: row GRU; gan: the CNN generator, only its training differs)."""
     cfg = SIZES[size]
+    if family == "rnn":
+        if scheme not in FULL_MAP_SCHEMES:
+            raise ValueError(f"the rnn family reads whole block rows: scheme {scheme!r} cannot feed it")
+        return rnn_spec(in_channels, in_range, out_channels, cfg["width"], cfg["depth"], cfg["width"], in_frac)
     if scheme == "rows":
         n_causal = 63
-        return cnn_rows_spec(in_channels - n_causal, n_causal, in_range, out_channels, cfg["width"], cfg["depth"],
+        spec = cnn_rows_spec(in_channels - n_causal, n_causal, in_range, out_channels, cfg["width"], cfg["depth"],
                              in_frac)
-    return cnn_spec(in_channels, in_range, out_channels, cfg["width"], cfg["depth"], in_frac)
+    else:
+        spec = cnn_spec(in_channels, in_range, out_channels, cfg["width"], cfg["depth"], in_frac)
+    return {**spec, "family": family}

@@ -28,8 +28,10 @@ def _cnn_graph(spec: dict[str, Any]) -> Any:
     return QGraph(spec)
 
 
-# family -> builder of a trainable module with .spec, forward(x) -> {"head": ...} and export() -> IntModel
-GRAPHS: dict[str, Callable[[dict[str, Any]], Any]] = {"cnn": _cnn_graph}
+# family -> builder of a trainable module with .spec, forward(x) -> {"head": ...} and export() -> IntModel.
+# QGraph runs every op of mlzip.nn, the rnn family's gru included; gan trains the cnn generator with an
+# adversarial term (mlzip.train.gan) beside the rate loss.
+GRAPHS: dict[str, Callable[[dict[str, Any]], Any]] = {"cnn": _cnn_graph, "rnn": _cnn_graph, "gan": _cnn_graph}
 FAMILIES = tuple(GRAPHS)
 
 
@@ -127,10 +129,12 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
                val_fraction: float = 0.1, reencodes: int = 2, jpeg_reencodes: int = 0, batch: int = 8,
                crop: int = 24, small_batch: int = 32, lr: float = 3e-3, threads: int = 1,
                max_files: int | None = None, max_val: int | None = 300, checkpoint: str | Path | None = None,
-               quiet: bool = False) -> dict[str, Any]:
+               quiet: bool = False, adv_weight: float | None = None) -> dict[str, Any]:
     """Train, validate, export. Writes OUT (integer weights, MLZNN format) and OUT.json (a manifest entry
-    draft with the training command, validation loss and, for coder schemes, real coded-bit figures)."""
-    from mlzip.train.arch import SIZES
+    draft with the training command, validation loss and, for coder schemes, real coded-bit figures).
+    `adv_weight`: the gan family's weight of the adversarial loss beside the rate loss (None: mlzip.train.gan's
+    DEFAULT_WEIGHT, the one the shipped gan models use)."""
+    from mlzip.train.arch import FULL_MAP_SCHEMES, SIZES
 
     if family not in GRAPHS:
         raise MlzError(f"unknown family {family!r} (have: {', '.join(FAMILIES)})")
@@ -140,6 +144,8 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
 
     if scheme not in SCHEMES:
         raise MlzError(f"unknown scheme {scheme!r} (have: {', '.join(SCHEMES)})")
+    if family == "rnn" and scheme not in FULL_MAP_SCHEMES:
+        raise MlzError(f"the rnn family needs a scheme with the whole input map ({', '.join(FULL_MAP_SCHEMES)})")
     import torch
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -161,8 +167,15 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
         raise MlzError("no usable images in the training data")
 
     torch.manual_seed(seed)
-    graph = GRAPHS[family](spec_for_scheme(scheme, train_set[0][0].shape[0], FEATURE_RANGE, n_targets(scheme), size,
-                                           FEATURE_FRAC))
+    n_in = train_set[0][0].shape[0]
+    graph = GRAPHS[family](spec_for_scheme(scheme, n_in, FEATURE_RANGE, n_targets(scheme), size, FEATURE_FRAC,
+                                           family))
+    adversary = None
+    if family == "gan":
+        from mlzip.train.gan import DEFAULT_WEIGHT, AdversarialTerm
+
+        adv_weight = DEFAULT_WEIGHT if adv_weight is None else adv_weight
+        adversary = AdversarialTerm(n_in, n_targets(scheme), FEATURE_FRAC, adv_weight)
     columns = (TextColumn("[bold]train"), BarColumn(),
                TextColumn("{task.completed}/{task.total} loss {task.fields[loss]:.4f}"), TimeRemainingColumn())
     with Progress(*columns, disable=quiet, transient=True) as bar:
@@ -171,7 +184,7 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
                      batch=batch, crop=crop, lr=lr, seed=seed, val_every=max(steps // 10, 1),
                      checkpoint=None if checkpoint is None else Path(checkpoint),
                      small_batch=small_batch if scheme in CODER_SCHEMES else 0,
-                     progress=lambda s, loss: bar.update(task, completed=s, loss=loss))
+                     progress=lambda s, loss: bar.update(task, completed=s, loss=loss), adversary=adversary)
 
     model = graph.export()
     if scheme in CODER_SCHEMES:
@@ -189,7 +202,15 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
                "max_files": max_files, "max_val": max_val}
     if minutes is not None:
         options["minutes"] = minutes
+    if adversary is not None:
+        from mlzip.train.gan import DEFAULT_WEIGHT
+
+        if adv_weight != DEFAULT_WEIGHT:  # `mlzip train` has no flag for it: the default is what ships
+            options["adv_weight"] = adv_weight
+        measured = {**measured, "adv_loss_first": adversary.gen_loss[0], "adv_loss_last": adversary.gen_loss[-1]}
     entry = manifest_entry(family=family, size=size, scheme=scheme, blob=blob, out=out, model=model, data=data,
                            hist=hist, options={k: v for k, v in options.items() if v is not None}, measured=measured)
+    if adversary is not None:
+        entry["training"]["adv_weight"] = adv_weight
     out.with_suffix(out.suffix + ".json").write_text(json.dumps(entry, indent=1))
     return entry

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -83,12 +84,22 @@ def evaluate(graph: QGraph, samples: Sequence[Sample], output: str = "head") -> 
     return total / max(count, 1)
 
 
+class Adversary(Protocol):
+    """An extra loss term with its own model (mlzip.train.gan): a term for the predictor's loss, then an
+    update of its own parameters on the same batch."""
+
+    def generator_term(self, x: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor: ...
+
+    def update(self, x: torch.Tensor, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> None: ...
+
+
 def train(graph: QGraph, train_set: Sequence[Sample], val_set: Sequence[Sample], *, steps: int,
           seconds: float | None = None, batch: int = 8, crop: int = 24, lr: float = 3e-3, seed: int = 0,
           val_every: int = 100, checkpoint: Path | None = None,
           progress: Callable[[int, float], None] | None = None, output: str = "head",
-          small_batch: int = 0) -> History:
+          small_batch: int = 0, adversary: Adversary | None = None) -> History:
     """Train in place for `steps` steps (or until `seconds` pass). Seeded: same data order, same init.
+    `train_loss` records the rate loss (masked MSE) alone, also when an adversary adds its term.
 
     small_batch > 0: images of at most crop/3 blocks a side (CIFAR-sized) are trained apart, `small_batch`
     whole images per step, their mean loss weighted like the crops' (else a padded crop holds 4 of their
@@ -107,14 +118,24 @@ def train(graph: QGraph, train_set: Sequence[Sample], val_set: Sequence[Sample],
     start = time.monotonic()
     for step in range(1, steps + 1):
         x, y, m = random_crops(train_set, rng, batch, crop)
-        loss = masked_mse(graph(x)[output], y, m)
+        pred = graph(x)[output]
+        loss = masked_mse(pred, y, m)
+        batches = [(x, pred, y, m)]
         if small:
             sx, sy = whole_images(small, rng, small_batch)
-            loss = 0.5 * (loss + ((graph(sx)[output] - sy) ** 2).mean())
+            spred = graph(sx)[output]
+            loss = 0.5 * (loss + ((spred - sy) ** 2).mean())
+            batches.append((sx, spred, sy, torch.ones_like(sy[:, :1])))
+        total = loss
+        if adversary is not None:  # weighted like the rate loss: the mean over the batches
+            total = loss + sum(adversary.generator_term(bx, bp, bm) for bx, bp, _, bm in batches) / len(batches)
         opt.zero_grad()
-        loss.backward()
+        total.backward()
         opt.step()
         sched.step()
+        if adversary is not None:
+            for bx, bp, by, bm in batches:
+                adversary.update(bx, bp.detach(), by, bm)
         hist.steps.append(step)
         hist.train_loss.append(float(loss.detach()))
         if progress:

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mlzip.nn import ops
+from mlzip.nn import ops, recurrent
 from mlzip.nn.model import IntModel
 
 WEIGHT_MAX = 127  # int8 weights, symmetric
@@ -73,6 +73,12 @@ class QConv(nn.Module):
         return {"w": w.astype(np.int8), "b": b.astype(np.int32), "m": m.astype(np.int32)}, shift
 
 
+def _hsigmoid(x: torch.Tensor, frac: int) -> torch.Tensor:
+    """ops.hard_sigmoid on real values: floor((x + 2) / 4) on the 2**-frac grid, clamped to [0, 1]."""
+    one = float(1 << frac)
+    return torch.clamp(ste_floor((x * one + 2 * one) / 4), 0, one) / one
+
+
 def _key(layer_name: str) -> str:
     """ModuleDict keys cannot contain dots; layer names may."""
     return layer_name.replace(".", "__")
@@ -96,6 +102,9 @@ class QGraph(nn.Module):
                     mask = ops.named_mask(layer["mask"], layer["k"])
                 self.convs[_key(name)] = QConv(self.chan[src], layer["cout"], layer["k"], layer["groups"], mask)
                 self.frac[name], self.chan[name] = int(layer["frac"]), int(layer["cout"])
+            elif layer["op"] == "gru":  # its recurrent product is a 1x1 conv hidden -> 3*hidden
+                self.convs[_key(name)] = QConv(layer["hidden"], 3 * layer["hidden"], 1, 1)
+                self.frac[name], self.chan[name] = self.frac[src], int(layer["hidden"])
             elif layer["op"] == "concat":
                 self.frac[name], self.chan[name] = self.frac[srcs[0]], sum(self.chan[s] for s in srcs)
             elif layer["op"] == "slice":
@@ -122,22 +131,34 @@ class QGraph(nn.Module):
             return fake_quant(vals[src[0]] + vals[src[1]], f, *layer["range"])
         if op == "concat":
             return torch.cat([vals[s] for s in src], dim=1)
-        one = float(1 << f)
         if op == "hsigmoid":
-            return torch.clamp(ste_floor((vals[src] * one + 2 * one) / 4), 0, one) / one
+            return _hsigmoid(vals[src], f)
         if op == "htanh":
             return torch.clamp(vals[src], -1.0, 1.0)
         if op == "mul":
             return fake_quant(vals[src[0]] * vals[src[1]], f, *layer["range"])
+        if op == "gru":
+            return self._gru(layer, vals[src], f)
         if op == "slice":
             return vals[src][:, layer["start"] : layer["stop"]]
         raise ValueError(f"unknown op {op}")
+
+    def _gru(self, layer: dict[str, Any], x: torch.Tensor, f: int) -> torch.Tensor:
+        conv, hidden, (lo, hi) = self.convs[_key(layer["name"])], int(layer["hidden"]), layer["range"]
+        big = 1 << 30  # the integer mul op has no clamp of its own
+
+        def step(xt: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+            return recurrent.gru_cell(
+                xt, h, hidden, lin=lambda v: fake_quant(conv(v, f), f, lo, hi), gate=lambda v: _hsigmoid(v, f),
+                tanh=lambda v: torch.clamp(v, -1.0, 1.0), mul=lambda a, b: fake_quant(a * b, f, -big, big))
+
+        return recurrent.row_scan(x, hidden, bool(layer.get("reverse", False)), step, lambda xs: torch.cat(xs, 3))
 
     def export(self) -> IntModel:
         spec = copy.deepcopy(self.spec)
         tensors: dict[str, np.ndarray] = {}
         for layer in spec["layers"]:
-            if layer["op"] == "conv":
+            if layer["op"] in ("conv", "gru"):
                 name = layer["name"]
                 t, shift = self.convs[_key(name)].export(self.frac[layer["src"]], self.frac[name])
                 layer["shift"] = shift

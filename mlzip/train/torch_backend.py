@@ -32,6 +32,10 @@ class TorchBackend:
     def concat(xs: list[torch.Tensor]) -> torch.Tensor:
         return torch.cat(xs, dim=1)
 
+    @staticmethod
+    def concat_width(xs: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat(xs, dim=3)
+
     def conv(self, x: torch.Tensor, w: np.ndarray, b: np.ndarray, groups: int) -> torch.Tensor:
         wt = torch.as_tensor(np.asarray(w, dtype=np.float64), device=self.device)
         bt = torch.as_tensor(np.asarray(b, dtype=np.float64), device=self.device)

@@ -12,7 +12,7 @@ from mlzip.errors import MlzError
 
 
 def train(
-    family: Annotated[str, typer.Option("--family", help="Model family (cnn).")] = "cnn",
+    family: Annotated[str, typer.Option("--family", help="Model family: cnn, rnn (row GRU) or gan (CNN generator with an adversarial term).")] = "cnn",
     size: Annotated[str, typer.Option("--size", help="Network size: xs, s, m, l.")] = "s",
     data: Annotated[Optional[list[Path]], typer.Option("--data", metavar="DIR", help="Training data: JPEG/PNG files under DIR (repeatable; a fixed validation part of each is kept out).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Where to write the model (MLZNN); FILE.json gets a manifest entry draft.")] = None,
@@ -31,6 +31,7 @@ def train(
     val_fraction: Annotated[float, typer.Option("--val-fraction", min=0.0, max=0.9, help="Validation share of non-CIFAR files (stable hash of the name).")] = 0.1,
     threads: Annotated[int, typer.Option("--threads", "-T", min=1, help="Torch threads.")] = 1,
     checkpoint: Annotated[Optional[Path], typer.Option("--checkpoint", metavar="FILE", help="Save training state here at each validation.")] = None,
+    adv_weight: Annotated[Optional[float], typer.Option("--adv-weight", min=0.0, help="gan: weight of the adversarial loss beside the rate loss (default: the shipped models' 0.03).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Train a learned predictor and export its frozen integer weights (needs torch: the train extra)."""
@@ -46,7 +47,8 @@ def train(
         entry = train_main(family=family, size=size, data=data, out=out, scheme=scheme, steps=steps, minutes=minutes,
                            seed=seed, max_files=max_files, max_val=max_val, reencodes=reencodes,
                            jpeg_reencodes=jpeg_reencodes, batch=batch, crop=crop, small_batch=small_batch, lr=lr,
-                           val_fraction=val_fraction, threads=threads, checkpoint=checkpoint, quiet=quiet)
+                           val_fraction=val_fraction, threads=threads, checkpoint=checkpoint, quiet=quiet,
+                           adv_weight=adv_weight)
     except MlzError as exc:
         _fail(str(out), str(exc), 1)
     except OSError as exc:

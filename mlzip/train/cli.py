@@ -205,7 +205,7 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
     if adversary is not None:
         from mlzip.train.gan import DEFAULT_WEIGHT
 
-        if adv_weight != DEFAULT_WEIGHT:  # `mlzip train` has no flag for it: the default is what ships
+        if adv_weight != DEFAULT_WEIGHT:  # the recorded command names --adv-weight only when not the default
             options["adv_weight"] = adv_weight
         measured = {**measured, "adv_loss_first": adversary.gen_loss[0], "adv_loss_last": adversary.gen_loss[-1]}
     entry = manifest_entry(family=family, size=size, scheme=scheme, blob=blob, out=out, model=model, data=data,

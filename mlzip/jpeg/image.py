@@ -8,7 +8,7 @@ start another scan). Scans are rebuilt from the coefficients; everything else is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -52,6 +52,7 @@ class JpegInfo:
     progressive: bool
     component_ids: list[int]
     components: list[ComponentInfo]
+    _structure: "_Structure | None" = field(default=None, repr=False, compare=False)
 
     @property
     def blocks(self) -> int:
@@ -66,6 +67,12 @@ class JpegInfo:
 
     def __getitem__(self, i: int) -> ComponentInfo:
         return self.components[i]
+
+    def rebuild(self, coefs: list[np.ndarray]) -> "JpegImage":
+        """from_parts(header, layout, coefs) for the parts this info describes, without walking
+        them again (a small file's decode spends much of its time there)."""
+        assert self._structure is not None
+        return JpegImage(self._structure, _guarded(_flatten, self._structure.frame, coefs))
 
 
 @dataclass
@@ -94,6 +101,10 @@ class JpegImage:
                       flat[bases[i] : bases[i] + grids[i][0] * grids[i][1] * 64].reshape(grids[i][0], grids[i][1], 64))
             for i, c in enumerate(frame.components)
         ]
+
+    def info(self) -> JpegInfo:
+        """What describe(*to_parts(self)) gives, from the parse itself."""
+        return _info(self._s)
 
     def encode(self) -> bytes:
         """The file's bytes, rebuilt from the coefficients; CorruptMember if they cannot be coded."""
@@ -140,10 +151,13 @@ def to_parts(img: JpegImage) -> tuple[bytes, bytes]:
 
 
 def describe(header: bytes, layout: bytes) -> JpegInfo:
-    s = _guarded(_structure_from_parts, header, layout)
+    return _info(_guarded(_structure_from_parts, header, layout))
+
+
+def _info(s: _Structure) -> JpegInfo:
     frame = s.frame
     comps = [ComponentInfo(*frame.grid(i), c.h, c.v, s.qtables[i]) for i, c in enumerate(frame.components)]
-    return JpegInfo(frame.width, frame.height, frame.progressive, [c.id for c in frame.components], comps)
+    return JpegInfo(frame.width, frame.height, frame.progressive, [c.id for c in frame.components], comps, s)
 
 
 def from_parts(header: bytes, layout: bytes, coefs: list[np.ndarray]) -> JpegImage:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
-from mlzip.jpeg.segments import Frame, Scan
+from mlzip.jpeg.segments import Frame, FrameComponent, Scan
+
+# Orders of frames up to this many MCUs are kept for the next file of the same geometry (small
+# files come in sets, and building a 32x32 image's order costs about as much as decoding its scan).
+_CACHED_MCUS = 4096
 
 
 def component_bases(frame: Frame) -> tuple[list[int], list[tuple[int, int]], int]:
@@ -19,9 +25,25 @@ def component_bases(frame: Frame) -> tuple[list[int], list[tuple[int, int]], int
 
 
 def scan_order(frame: Frame, scan: Scan, bases: list[int], grids: list[tuple[int, int]]):
-    """(block_off int64[n_mcu * bpm], block_slot int64[bpm], bpm, n_mcu) for the scan kernels."""
-    if len(scan.comps) == 1:
-        ci = scan.comps[0]
+    """(block_off int64[n_mcu * bpm], block_slot int64[bpm], bpm, n_mcu) for the scan kernels.
+    The arrays of a small frame are shared with later calls: the kernels only read them."""
+    mcu_rows, mcu_cols = frame.mcus
+    if mcu_rows * mcu_cols > _CACHED_MCUS:
+        return _scan_order(frame, tuple(scan.comps), bases, grids)
+    return _small_order(frame.width, frame.height, tuple((c.h, c.v) for c in frame.components), tuple(scan.comps))
+
+
+@lru_cache(maxsize=64)
+def _small_order(width: int, height: int, sampling: tuple[tuple[int, int], ...], comps: tuple[int, ...]):
+    """The order from all it depends on (the frame's size and sampling factors, the scan's components)."""
+    frame = Frame(0xC0, 8, height, width, [FrameComponent(i, h, v, 0) for i, (h, v) in enumerate(sampling)])
+    bases, grids, _ = component_bases(frame)
+    return _scan_order(frame, comps, bases, grids)
+
+
+def _scan_order(frame: Frame, comps: tuple[int, ...], bases: list[int], grids: list[tuple[int, int]]):
+    if len(comps) == 1:
+        ci = comps[0]
         rows, cols = frame.coded_blocks(ci)
         grid_cols = grids[ci][1]
         y = np.arange(rows, dtype=np.int64)[:, None]
@@ -30,7 +52,7 @@ def scan_order(frame: Frame, scan: Scan, bases: list[int], grids: list[tuple[int
         return off, np.zeros(1, np.int64), 1, rows * cols
     mcu_rows, mcu_cols = frame.mcus
     pattern, pattern_row, pattern_col, slots = [], [], [], []
-    for slot, ci in enumerate(scan.comps):
+    for slot, ci in enumerate(comps):
         c = frame.components[ci]
         grid_cols = grids[ci][1]
         for yy in range(c.v):

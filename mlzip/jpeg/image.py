@@ -252,7 +252,7 @@ def _parse(data: bytes) -> JpegImage:
     if soi < 0:
         raise UnsupportedJpeg("no SOI marker")
     st = State()
-    what, end, scan = walk(memoryview(data)[soi:], 0, st, at_start=True)
+    what, end, scan = walk(memoryview(data)[soi:] if soi else data, 0, st, at_start=True)  # bytes index faster
     if what != "sos":
         raise UnsupportedJpeg("no scan in the file")
     frame = st.frame

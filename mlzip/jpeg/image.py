@@ -8,7 +8,9 @@ start another scan). Scans are rebuilt from the coefficients; everything else is
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -229,10 +231,7 @@ def _qtables(frame: Frame, st: State) -> list[np.ndarray]:
 
 def _structure_from_parts(header: bytes, layout: bytes) -> _Structure:
     lay = Layout.from_bytes(layout)
-    st = State()
-    what, end, scan = walk(header, 0, st, at_start=True)
-    if what != "sos" or end != len(header):
-        raise CorruptMember("JPEG header does not end with its first scan header")
+    st, scan = _walk_header(header)
     scans = [scan]
     for between in lay.betweens:
         what, end, scan = walk(between, 0, st)
@@ -243,6 +242,35 @@ def _structure_from_parts(header: bytes, layout: bytes) -> _Structure:
     if st.frame.height == 0:  # a single-scan file keeps its DNL in the suffix
         _find_dnl(lay.suffix, 0, st)
     return _Structure(st.frame, scans, header, lay, _qtables(st.frame, st))
+
+
+# Headers up to this size keep their walk for the next decode of the same header (a set of small
+# files shares one header, and walking it costs as much as decoding a 32x32 image's scan).
+_CACHED_HEADER_BYTES = 4096
+
+
+def _walk_header(header: bytes) -> tuple[State, Scan]:
+    """The state after the header (SOI .. first SOS), the caller's to change, and the first scan."""
+    if len(header) > _CACHED_HEADER_BYTES:
+        return _walked(header)
+    st, scan = _walked_small(bytes(header))
+    own = st.fork()
+    own.frame = copy.copy(st.frame)  # fork shares the frame, and a DNL sets its height later
+    return own, scan
+
+
+@lru_cache(maxsize=32)
+def _walked_small(header: bytes) -> tuple[State, Scan]:
+    return _walked(header)  # a pure function of the bytes; nothing changes a Scan once read
+
+
+def _walked(header: bytes) -> tuple[State, Scan]:
+    st = State()
+    what, end, scan = walk(header, 0, st, at_start=True)
+    if what != "sos" or end != len(header):
+        raise CorruptMember("JPEG header does not end with its first scan header")
+    assert scan is not None
+    return st, scan
 
 
 def _parse(data: bytes) -> JpegImage:

@@ -279,13 +279,9 @@ def _parse(data: bytes) -> JpegImage:
     soi = 0 if data.startswith(b"\xff\xd8") else data.find(b"\xff\xd8\xff")
     if soi < 0:
         raise UnsupportedJpeg("no SOI marker")
-    st = State()
-    what, end, scan = walk(memoryview(data)[soi:] if soi else data, 0, st, at_start=True)  # bytes index faster
-    if what != "sos":
-        raise UnsupportedJpeg("no scan in the file")
+    header_end, st, scan = _walk_file_header(data, soi)
     frame = st.frame
     assert frame is not None and scan is not None
-    header_end = soi + end
     layout = Layout(prefix=data[:soi])
     arr = np.frombuffer(data, np.uint8)
     if frame.height == 0:  # the DNL segment right after the first scan gives the height
@@ -321,6 +317,40 @@ def _parse(data: bytes) -> JpegImage:
         _zero_unscanned(frame, scans, bases, grids, flat)
     structure = _Structure(frame, scans, data[soi:header_end], layout, _qtables(frame, st))
     return JpegImage(structure, flat)
+
+
+def _walk_file_header(data: bytes, soi: int) -> tuple[int, State, Scan | None]:
+    """(end of the header, state after it, first scan): a small header's walk is reused (see
+    _walk_header); anything unusual takes the full walk, which gives the authoritative answer."""
+    end = _plain_header_end(data, soi)
+    if end is not None and end - soi <= _CACHED_HEADER_BYTES:
+        try:
+            st, scan = _walk_header(data[soi:end])
+            return end, st, scan
+        except MlzError:
+            pass
+    st = State()
+    what, end, scan = walk(memoryview(data)[soi:] if soi else data, 0, st, at_start=True)  # bytes index faster
+    if what != "sos":
+        raise UnsupportedJpeg("no scan in the file")
+    return soi + end, st, scan
+
+
+def _plain_header_end(data: bytes, soi: int) -> int | None:
+    """Where the first SOS segment ends, if the header is segments back to back (no fill bytes,
+    stray bytes or markers without a length): walk() stops there too, having read only these bytes."""
+    p, n = soi + 2, len(data)
+    while p + 4 <= n:
+        code = data[p + 1]
+        if data[p] != 0xFF or code in (0x00, 0x01, 0xFF) or 0xD0 <= code <= 0xD9:
+            return None
+        length = (data[p + 2] << 8) | data[p + 3]
+        if length < 2 or p + 2 + length > n:
+            return None
+        p += 2 + length
+        if code == 0xDA:
+            return p
+    return None
 
 
 def _zero_unscanned(frame: Frame, scans: list[Scan], bases, grids, flat: np.ndarray) -> None:

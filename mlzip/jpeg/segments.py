@@ -64,6 +64,10 @@ class Frame:
     def vmax(self) -> int:
         return max(c.v for c in self.components)
 
+    @cached_property
+    def sampling(self) -> tuple[tuple[int, int], ...]:
+        return tuple((c.h, c.v) for c in self.components)
+
     @property
     def mcus(self) -> tuple[int, int]:
         """(MCU rows, MCU columns) of an interleaved scan."""

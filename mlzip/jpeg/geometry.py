@@ -10,7 +10,7 @@ from mlzip.jpeg.segments import Frame, FrameComponent, Scan
 
 # Orders of frames up to this many MCUs are kept for the next file of the same geometry (small
 # files come in sets, and building a 32x32 image's order costs about as much as decoding its scan).
-_CACHED_MCUS = 4096
+_CACHED_MCUS = 1024  # at most 10 blocks each: under 100 KB of offsets per entry
 
 
 def component_bases(frame: Frame) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...], int]:
@@ -44,7 +44,7 @@ def scan_order(frame: Frame, scan: Scan, bases, grids):
     return _small_order(frame.width, frame.height, frame.sampling, tuple(scan.comps))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=32)
 def _small_order(width: int, height: int, sampling: tuple[tuple[int, int], ...], comps: tuple[int, ...]):
     """The order from all it depends on (the frame's size and sampling factors, the scan's components)."""
     frame = _frame(width, height, sampling)

@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-
 import zstandard
 
-from mlzip import container, limits
+from mlzip import container, limits, zstdctx
 from mlzip.errors import CorruptMember, LimitExceeded, MlzError, ModelError
 
 log = logging.getLogger("mlzip")
@@ -147,7 +145,7 @@ def _zstd_decode(frame: memoryview, original_size: int) -> bytes:
         declared = zstandard.frame_content_size(frame)
         if declared != original_size:
             raise CorruptMember("zstd frame size disagrees with the header")
-        decoder = zstandard.ZstdDecompressor().decompressobj()
+        decoder = zstdctx.decompressor().decompressobj()
         out = decoder.decompress(frame)
     except zstandard.ZstdError as exc:
         raise CorruptMember(f"zstd data is altered ({exc})") from None
@@ -175,7 +173,7 @@ def _jpeg_candidate(data: bytes, level: int, model: str | None) -> tuple[int, in
 
 
 def _zstd_candidate(data: bytes, level: int, model: str | None) -> tuple[int, int, list[bytes]] | None:
-    frame = _zstd_compressor(ZSTD_LEVELS[level]).compress(data)
+    frame = zstdctx.compressor(ZSTD_LEVELS[level]).compress(data)
     if len(frame) >= len(data):
         return None
     return container.MODE_ZSTD, 0, [frame]
@@ -183,9 +181,3 @@ def _zstd_candidate(data: bytes, level: int, model: str | None) -> tuple[int, in
 
 def _stored_candidate(data: bytes, level: int, model: str | None) -> tuple[int, int, list[bytes]]:
     return container.MODE_STORED, 0, [data]
-
-
-@lru_cache(maxsize=None)
-def _zstd_compressor(zstd_level: int) -> zstandard.ZstdCompressor:
-    # One compressor per level, reused across files (python-zstandard's advice); content size stored.
-    return zstandard.ZstdCompressor(level=zstd_level, write_content_size=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import zstandard
 
-from mlzip import limits
+from mlzip import limits, zstdctx
 from mlzip.container import MODE_JPEG_PLAIN, MODE_MODEL
 from mlzip.errors import CorruptMember, ModelError, UnsupportedJpeg
 
@@ -48,7 +48,7 @@ def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[b
     else:
         from mlzip.coder import encode_coefficients
 
-        info = jpeg.describe(header, layout)
+        info = img.info()  # what the decoder's describe(header, layout) gives (the verify proves it)
         qtables = [c.qtable for c in info]
         sampling = [(c.h, c.v) for c in info]
         hint_fn = _hint_fn(model_id, [c.shape[:2] for c in coefs], qtables, sampling)
@@ -91,7 +91,7 @@ def _decode(mode: int, model_id: int, sections: list[bytes], original_size: int)
         sampling = [(c.h, c.v) for c in info]
         hint_fn = _hint_fn(model_id, shapes, qtables, sampling)
         coefs = decode_coefficients(sections[2], shapes, qtables, sampling, hint_fn=hint_fn)
-    return jpeg.from_parts(header, layout, coefs).encode()
+    return info.rebuild(coefs).encode()
 
 
 def _model_id(model: str | None, level: int) -> int:
@@ -159,11 +159,11 @@ def _split_plain(raw: bytes, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
 
 
 def _zstd(raw: bytes) -> bytes:
-    return zstandard.ZstdCompressor(level=19, write_content_size=True).compress(raw)
+    return zstdctx.compressor(19).compress(raw)
 
 
 def _unzstd(frame: bytes) -> bytes:
     try:
-        return zstandard.ZstdDecompressor().decompress(frame, max_output_size=1 << 31)
+        return zstdctx.decompressor().decompress(frame, max_output_size=1 << 31)
     except zstandard.ZstdError as exc:
         raise CorruptMember(f"zstd data is altered ({exc})") from None

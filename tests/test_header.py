@@ -243,3 +243,15 @@ def test_a_stream_of_cheap_tables_cannot_build_an_overlong_segment():
     stream.flag(False)
     with pytest.raises(CorruptMember, match="overlong"):
         decode_header(stream.getvalue())
+
+
+def test_encode_header_cache_keeps_headers_apart():
+    # encode_header memoizes small headers by their bytes: headers differing in one table, one
+    # dimension or by a memoryview must each get their own blob, before and after the other
+    headers = [_header(quality=75), _header(quality=76), _header(size=(16, 17)), _header(quality=75, progressive=True)]
+    assert len(set(headers)) == len(headers)
+    first = [encode_header(h) for h in headers]
+    assert len(set(first)) == len(headers)
+    for h, b in zip(reversed(headers), reversed(first)):
+        assert encode_header(memoryview(h)) == b
+        assert decode_header(b) == h

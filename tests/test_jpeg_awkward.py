@@ -146,3 +146,22 @@ def test_garbage_between_images_and_second_image():
     data = RESTARTS + b"\x00" * 100 + PROGRESSIVE  # like an MPO file
     layout = round_trip(data)
     assert layout.suffix.endswith(PROGRESSIVE)
+
+
+def test_header_walk_cache_keeps_files_apart():
+    # describe/from_parts reuse the walk of a header they saw before: the DNL's height must not
+    # leak into the cached frame, and different headers must keep their own frames and tables
+    dnl = with_dnl(RESTARTS)
+    shorter = with_dnl(make_jpeg(72, 40, seed=11, quality=85, restart_marker_blocks=2))
+    assert to_parts(parse(dnl))[0] == to_parts(parse(shorter))[0]  # one header, two heights
+    others = [RESTARTS, PROGRESSIVE, make_jpeg(40, 24, seed=3, quality=60)]
+    for _ in range(2):
+        for data in [dnl, shorter, *others, dnl]:
+            img = parse(data)
+            header, layout = to_parts(img)
+            info = describe(header, layout)
+            assert (info.width, info.height) == (img.width, img.height)
+            for got, comp in zip(info, img.components):
+                assert np.array_equal(got.qtable, comp.qtable) and (got.h, got.v) == (comp.h, comp.v)
+            assert info.rebuild([c.coefs for c in img.components]).encode() == data
+    assert describe(*to_parts(parse(dnl))).height == parse(RESTARTS).height

@@ -34,6 +34,7 @@ same (a ``hint_fn`` must be deterministic: it sees identical planes on both side
 
 from __future__ import annotations
 
+import functools
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -129,7 +130,7 @@ class _Job:
     def __init__(self, planes, qts, sampling, starts, states, hints, hint_fn, threads):
         self.planes, self.qts, self.states = planes, qts, states
         self.limits = bands.bounds([p.shape[:2] for p in planes], sampling, starts)
-        self.recip = rangecoder.rate_table(ADAPT_LIMIT)
+        self.recip = _rate_table(ADAPT_LIMIT)
         self.hints, self.hint_fn = hints, hint_fn
         self.threads = bands.thread_count(threads, len(states))
 
@@ -162,6 +163,11 @@ class _Job:
         if c == 0:
             st.guide = nz
         st.crcs[c] = _coefficient_crc(self.planes[c][y0:y1])
+
+
+@functools.lru_cache(maxsize=4)
+def _rate_table(limit: int) -> np.ndarray:
+    return rangecoder.rate_table(limit)  # built once: the coder only reads it
 
 
 def _initial_model(settings: int) -> np.ndarray:

@@ -113,11 +113,15 @@ def thread_count(threads: int | None, n_bands: int) -> int:
     if threads is None:
         try:
             threads = int(os.environ.get(THREADS_ENV, ""))
-        except ValueError:  # unset or not a number: the machine decides
-            threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        except ValueError:  # unset or not a number: the machine decides (one band: no need to ask)
+            threads = 1 if n_bands <= 1 else _usable_cpus()
     if threads < 1:
         raise ValueError(f"threads must be at least 1, not {threads}")
     return min(threads, max(n_bands, 1))
+
+
+def _usable_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def run(pool: ThreadPoolExecutor | None, task: Callable[[int], object], n_bands: int) -> None:

@@ -18,12 +18,18 @@ context to `decode_segments`. Blob layout: mlzip/header/blob.py; segment codes: 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from mlzip.errors import CorruptMember, MlzError
 from mlzip.header import blob as _blob
 from mlzip.header.markers import SOF_MARKERS, SOI, split_segments
 from mlzip.header.segment_codecs import HeaderState
 
 __all__ = ["decode_header", "decode_segments", "encode_header", "encode_segments"]
+
+# Headers up to this size keep their blob for the next file with the same header (sets of small
+# files share theirs: Pillow's, a camera's thumbnails); bigger ones hold unique Exif anyway.
+_CACHED_HEADER_BYTES = 4096
 
 
 def _encode(data: bytes, with_soi: bool, state: HeaderState) -> bytes:
@@ -55,7 +61,15 @@ def _context_state(context: bytes) -> HeaderState:
 
 
 def encode_header(header: bytes) -> bytes:
+    header = bytes(header)
+    if len(header) <= _CACHED_HEADER_BYTES:
+        return _encode_small_header(header)
     return _encode(header, True, HeaderState())
+
+
+@lru_cache(maxsize=32)
+def _encode_small_header(header: bytes) -> bytes:
+    return _encode(header, True, HeaderState())  # a pure function of the bytes, checked by _encode
 
 
 def decode_header(blob: bytes) -> bytes:

@@ -66,7 +66,11 @@ class BitReader:
         return (window >> (8 * last - end)) & ((1 << width) - 1)
 
     def flag(self) -> bool:
-        return self.bits(1) == 1
+        pos = self._pos  # bits(1) without the slice and int.from_bytes: most reads are flags
+        if pos >= self._size:
+            raise CorruptMember("header stream ends early")
+        self._pos = pos + 1
+        return (self._data[pos >> 3] >> (7 - (pos & 7))) & 1 == 1
 
     def ue(self, max_bits: int = 32) -> int:
         zeros = 0

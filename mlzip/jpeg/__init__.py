@@ -5,6 +5,8 @@
     header, layout = to_parts(img)     # raw header bytes up to the first SOS; compact rebuild info
     describe(header, layout)           # component shapes and quantization tables, no coefficients
     from_parts(header, layout, [c.coefs for c in img.components]).encode() == data
+    img.info()                         # what describe(header, layout) gives, from the parse itself
+    describe(header, layout).rebuild(coefs)   # from_parts without walking the parts a second time
     coefficient_planes(shapes)         # zeroed planes in one buffer: from_parts uses them without a copy
 
 Coefficients are int16 [blocks_y, blocks_x, 64] in natural (row-major 8x8) order, never zigzag.

@@ -8,7 +8,9 @@ start another scan). Scans are rebuilt from the coefficients; everything else is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -52,6 +54,7 @@ class JpegInfo:
     progressive: bool
     component_ids: list[int]
     components: list[ComponentInfo]
+    _structure: "_Structure | None" = field(default=None, repr=False, compare=False)
 
     @property
     def blocks(self) -> int:
@@ -66,6 +69,12 @@ class JpegInfo:
 
     def __getitem__(self, i: int) -> ComponentInfo:
         return self.components[i]
+
+    def rebuild(self, coefs: list[np.ndarray]) -> "JpegImage":
+        """from_parts(header, layout, coefs) for the parts this info describes, without walking
+        them again (a small file's decode spends much of its time there)."""
+        assert self._structure is not None
+        return JpegImage(self._structure, _guarded(_flatten, self._structure.frame, coefs))
 
 
 @dataclass
@@ -94,6 +103,10 @@ class JpegImage:
                       flat[bases[i] : bases[i] + grids[i][0] * grids[i][1] * 64].reshape(grids[i][0], grids[i][1], 64))
             for i, c in enumerate(frame.components)
         ]
+
+    def info(self) -> JpegInfo:
+        """What describe(*to_parts(self)) gives, from the parse itself."""
+        return _info(self._s)
 
     def encode(self) -> bytes:
         """The file's bytes, rebuilt from the coefficients; CorruptMember if they cannot be coded."""
@@ -140,10 +153,13 @@ def to_parts(img: JpegImage) -> tuple[bytes, bytes]:
 
 
 def describe(header: bytes, layout: bytes) -> JpegInfo:
-    s = _guarded(_structure_from_parts, header, layout)
+    return _info(_guarded(_structure_from_parts, header, layout))
+
+
+def _info(s: _Structure) -> JpegInfo:
     frame = s.frame
     comps = [ComponentInfo(*frame.grid(i), c.h, c.v, s.qtables[i]) for i, c in enumerate(frame.components)]
-    return JpegInfo(frame.width, frame.height, frame.progressive, [c.id for c in frame.components], comps)
+    return JpegInfo(frame.width, frame.height, frame.progressive, [c.id for c in frame.components], comps, s)
 
 
 def from_parts(header: bytes, layout: bytes, coefs: list[np.ndarray]) -> JpegImage:
@@ -215,10 +231,7 @@ def _qtables(frame: Frame, st: State) -> list[np.ndarray]:
 
 def _structure_from_parts(header: bytes, layout: bytes) -> _Structure:
     lay = Layout.from_bytes(layout)
-    st = State()
-    what, end, scan = walk(header, 0, st, at_start=True)
-    if what != "sos" or end != len(header):
-        raise CorruptMember("JPEG header does not end with its first scan header")
+    st, scan = _walk_header(header)
     scans = [scan]
     for between in lay.betweens:
         what, end, scan = walk(between, 0, st)
@@ -231,19 +244,44 @@ def _structure_from_parts(header: bytes, layout: bytes) -> _Structure:
     return _Structure(st.frame, scans, header, lay, _qtables(st.frame, st))
 
 
+# Headers up to this size keep their walk for the next decode of the same header (a set of small
+# files shares one header, and walking it costs as much as decoding a 32x32 image's scan).
+_CACHED_HEADER_BYTES = 4096
+
+
+def _walk_header(header: bytes) -> tuple[State, Scan]:
+    """The state after the header (SOI .. first SOS), the caller's to change, and the first scan."""
+    if len(header) > _CACHED_HEADER_BYTES:
+        return _walked(header)
+    st, scan = _walked_small(bytes(header))
+    own = st.fork()
+    own.frame = copy.copy(st.frame)  # fork shares the frame, and a DNL sets its height later
+    return own, scan
+
+
+@lru_cache(maxsize=32)
+def _walked_small(header: bytes) -> tuple[State, Scan]:
+    return _walked(header)  # a pure function of the bytes; nothing changes a Scan once read
+
+
+def _walked(header: bytes) -> tuple[State, Scan]:
+    st = State()
+    what, end, scan = walk(header, 0, st, at_start=True)
+    if what != "sos" or end != len(header):
+        raise CorruptMember("JPEG header does not end with its first scan header")
+    assert scan is not None
+    return st, scan
+
+
 def _parse(data: bytes) -> JpegImage:
     if len(data) > limits.MAX_JPEG_BYTES:
         raise UnsupportedJpeg("JPEG file is past the size limit")
     soi = 0 if data.startswith(b"\xff\xd8") else data.find(b"\xff\xd8\xff")
     if soi < 0:
         raise UnsupportedJpeg("no SOI marker")
-    st = State()
-    what, end, scan = walk(memoryview(data)[soi:], 0, st, at_start=True)
-    if what != "sos":
-        raise UnsupportedJpeg("no scan in the file")
+    header_end, st, scan = _walk_file_header(data, soi)
     frame = st.frame
     assert frame is not None and scan is not None
-    header_end = soi + end
     layout = Layout(prefix=data[:soi])
     arr = np.frombuffer(data, np.uint8)
     if frame.height == 0:  # the DNL segment right after the first scan gives the height
@@ -279,6 +317,40 @@ def _parse(data: bytes) -> JpegImage:
         _zero_unscanned(frame, scans, bases, grids, flat)
     structure = _Structure(frame, scans, data[soi:header_end], layout, _qtables(frame, st))
     return JpegImage(structure, flat)
+
+
+def _walk_file_header(data: bytes, soi: int) -> tuple[int, State, Scan | None]:
+    """(end of the header, state after it, first scan): a small header's walk is reused (see
+    _walk_header); anything unusual takes the full walk, which gives the authoritative answer."""
+    end = _plain_header_end(data, soi)
+    if end is not None and end - soi <= _CACHED_HEADER_BYTES:
+        try:
+            st, scan = _walk_header(data[soi:end])
+            return end, st, scan
+        except MlzError:
+            pass
+    st = State()
+    what, end, scan = walk(memoryview(data)[soi:] if soi else data, 0, st, at_start=True)  # bytes index faster
+    if what != "sos":
+        raise UnsupportedJpeg("no scan in the file")
+    return soi + end, st, scan
+
+
+def _plain_header_end(data: bytes, soi: int) -> int | None:
+    """Where the first SOS segment ends, if the header is segments back to back (no fill bytes,
+    stray bytes or markers without a length): walk() stops there too, having read only these bytes."""
+    p, n = soi + 2, len(data)
+    while p + 4 <= n:
+        code = data[p + 1]
+        if data[p] != 0xFF or code in (0x00, 0x01, 0xFF) or 0xD0 <= code <= 0xD9:
+            return None
+        length = (data[p + 2] << 8) | data[p + 3]
+        if length < 2 or p + 2 + length > n:
+            return None
+        p += 2 + length
+        if code == 0xDA:
+            return p
+    return None
 
 
 def _zero_unscanned(frame: Frame, scans: list[Scan], bases, grids, flat: np.ndarray) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -54,13 +55,18 @@ class Frame:
     def progressive(self) -> bool:
         return SUPPORTED_SOF[self.marker]
 
-    @property
+    # cached: the components never change after the frame header is read (the height may, by DNL)
+    @cached_property
     def hmax(self) -> int:
         return max(c.h for c in self.components)
 
-    @property
+    @cached_property
     def vmax(self) -> int:
         return max(c.v for c in self.components)
+
+    @cached_property
+    def sampling(self) -> tuple[tuple[int, int], ...]:
+        return tuple((c.h, c.v) for c in self.components)
 
     @property
     def mcus(self) -> tuple[int, int]:

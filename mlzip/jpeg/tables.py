@@ -41,13 +41,7 @@ class HuffTable:
 
     @staticmethod
     def from_segment(counts: bytes, symbols: bytes) -> "HuffTable":
-        code = 0
-        for length, count in enumerate(counts, start=1):
-            code += count
-            if code > (1 << length):
-                raise UnsupportedJpeg("invalid Huffman table (code space overflow)")
-            code <<= 1
-        return HuffTable(tuple(counts), bytes(symbols))
+        return _checked_table(bytes(counts), bytes(symbols))  # bytes: memoryview slices do not hash
 
     def codes(self) -> tuple[list[int], list[int]]:
         """Canonical codes and their lengths, in symbol order of the table."""
@@ -60,6 +54,18 @@ class HuffTable:
                 code += 1
             code <<= 1
         return codes, sizes
+
+
+@lru_cache(maxsize=256)
+def _checked_table(counts: bytes, symbols: bytes) -> HuffTable:
+    """Most files carry the same few tables; HuffTable is frozen, so one object serves them all."""
+    code = 0
+    for length, count in enumerate(counts, start=1):
+        code += count
+        if code > (1 << length):
+            raise UnsupportedJpeg("invalid Huffman table (code space overflow)")
+        code <<= 1
+    return HuffTable(tuple(counts), symbols)
 
 
 @dataclass

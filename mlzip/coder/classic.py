@@ -30,6 +30,7 @@ functions are inlined here): clear ``__pycache__`` after editing it.
 import numpy as np
 from numba import njit
 
+from mlzip.coder.mixer import code_mixed
 from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, code_raw, unowned
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
@@ -54,6 +55,26 @@ O_EXPDC = O_MANTE + N_EDGE * MANT_SIZE
 O_SIGNDC = O_EXPDC + (N_MAG + 1) * EXP_SLOTS
 O_MANTDC = O_SIGNDC + N_MAG + 1
 CONTEXTS_PER_SET = O_MANTDC + MANT_SIZE
+
+# Strength (format flags, see api.py): 0 = the classic model above; STRONG adds the contexts
+# below; STRONGEST also mixes the 7x7 zero flags and exponents with a second context.
+STRONG = 1
+STRONGEST = 2
+# the second contexts of the strong models, after both sets' classic ones (one block per set)
+N_NB7 = 64  # 7x7: |above| (0..3) x |left| (0..3) x (luma: |k-1| + |k-8| of this block; others: |luma's k|) (0..3)
+N_PF = 24  # edges: half-octave buckets of the prediction's magnitude
+N_NBE = 4  # edges: |above| + |left| of the same coefficient (0..3)
+MANT_REL = 4  # mantissa bits: the prediction well below / below / above / well above the bit's threshold
+S_EXP7 = 0
+S_EXPE = S_EXP7 + N_NB7 * 49 * EXP_SLOTS
+S_MANT7 = S_EXPE + N_PF * N_NBE * N_EDGE * EXP_SLOTS
+S_MANTE = S_MANT7 + 49 * MANT_SIZE * MANT_REL
+S_MANTDC = S_MANTE + N_EDGE * MANT_SIZE * MANT_REL
+SECOND_PER_SET = S_MANTDC + MANT_SIZE * MANT_REL
+# mixer weight sets per context set: [7x7, edge][exponent slot]
+W_EXP7 = 0
+W_EXPE = EXP_SLOTS
+WEIGHT_SETS = 2 * EXP_SLOTS
 
 # the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
 EDGE_OUT = 3 * ICOS[7] - ICOS[6]
@@ -83,28 +104,56 @@ def clamp16(v):
     return min(max(v, -32768), 32767)
 
 
+@njit(cache=True)
+def half_octave(x, cap):
+    """0 for 0, then two buckets per power of two (1, 2, 3, 4-5, 6-7, 8-11, ...), capped."""
+    n = bit_length(x)
+    if n <= 1:
+        return n
+    return min(2 * n - 2 + ((x >> (n - 2)) & 1), cap)
+
+
 @njit(cache=True, inline="always")
-def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap):
+def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap,
+             weights, exp_ctx2, wset, mant_rel_ctx, pred_pos, pred_neg):
     """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one.
 
     The n-th unary decision uses context ``exp_ctx + n * exp_stride``: contexts of neighbouring
-    positions lie side by side, so the zero flags of one block share a few cache lines.
+    positions lie side by side, so the zero flags of one block share a few cache lines. With
+    ``exp_ctx2 >= 0`` it is mixed with context ``exp_ctx2 + n * exp_stride`` by weight set
+    ``wset + n``. With ``mant_rel_ctx >= 0`` the modelled mantissa bits also see where the
+    predicted magnitude (quarter units; ``pred_neg`` when the value is negative) lies against
+    each bit's threshold.
     """
     mag = abs(value)
     e = bit_length(mag)
     n = 0
     while n < cap:
-        if code_bit(rc, buf, model, recip, exp_ctx + n * exp_stride, 1 if e > n else 0) == 0:
+        if exp_ctx2 >= 0:
+            bit = code_mixed(rc, buf, model, recip, exp_ctx + n * exp_stride, exp_ctx2 + n * exp_stride,
+                             weights, wset + n, 1 if e > n else 0)
+        else:
+            bit = code_bit(rc, buf, model, recip, exp_ctx + n * exp_stride, 1 if e > n else 0)
+        if bit == 0:
             break
         n += 1
     if n == 0:
         return 0
     neg = code_bit(rc, buf, model, recip, sign_ctx, 1 if value < 0 else 0)
     m = 1
-    base = mant_ctx + n * 17
     raw = max(n - 1 - MODELLED_MANTISSA_BITS, 0)  # low bits are nearly uniform: coded raw
-    for b in range(n - 2, raw - 1, -1):
-        m = (m << 1) | code_bit(rc, buf, model, recip, base + b, (mag >> b) & 1)
+    if mant_rel_ctx >= 0:
+        pred = pred_neg if neg else pred_pos
+        base = mant_rel_ctx + n * 17 * MANT_REL
+        for b in range(n - 2, raw - 1, -1):
+            t = pred - (((2 * m + 1) << b) << 2)  # prediction - threshold of this bit
+            step = np.int64(4) << b
+            rel = 0 if t < -step else (1 if t < 0 else (2 if t < step else 3))
+            m = (m << 1) | code_bit(rc, buf, model, recip, base + b * MANT_REL + rel, (mag >> b) & 1)
+    else:
+        base = mant_ctx + n * 17
+        for b in range(n - 2, raw - 1, -1):
+            m = (m << 1) | code_bit(rc, buf, model, recip, base + b, (mag >> b) & 1)
     while raw > 0:
         k = min(raw, 8)
         raw -= k
@@ -152,11 +201,15 @@ def _idct_no_dc(blk, q, px, tmp, rows):
 
 
 @njit(cache=True)
-def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip):
+def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip,
+               weights, strength, luma):
     """Encode (rc in encode mode) or decode into ``coefs`` one component.
 
     ``guide``: the 7x7 non-zero counts of an already coded plane (luma) mapped onto this one by
-    relative position. Returns (output buffer, this plane's 7x7 non-zero counts).
+    relative position; ``luma``: that plane's coefficients (read by STRONGEST where use_guide).
+    ``strength``: 0 (classic), STRONG or STRONGEST; ``model`` then holds the second contexts after
+    both sets' classic ones, ``weights`` the mixer's weight sets.
+    Returns (output buffer, this plane's 7x7 non-zero counts).
     """
     # views without reference counting: the arguments outlive this call; ``out`` is returned
     coefs, q, hints, rc, model, recip = (unowned(coefs), unowned(q), unowned(hints), unowned(rc),
@@ -175,6 +228,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     rownz = np.zeros(8, np.int64)
     dc_unit = (q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12  # one DC step in pixels * 4096
     dc_unit = max(dc_unit, 1)
+    cset = set_base // CONTEXTS_PER_SET
+    second_base = 2 * CONTEXTS_PER_SET + cset * SECOND_PER_SET
+    wbase = cset * WEIGHT_SETS
     for by in range(nby):
         for bx in range(nbx):
             if not decoding and rc[POS] + rc[CACHE_SIZE] + ENC_MARGIN > buf.size:
@@ -187,6 +243,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             blk_l = coefs[by, bx - 1] if has_l else blk
             blk_al = coefs[by - 1, bx - 1] if has_a and has_l else blk
             blk_ar = coefs[by - 1, bx + 1] if has_a and bx + 1 < nbx else blk_a
+            blk_y = luma[by * luma.shape[0] // nby, bx * luma.shape[1] // nbx] if use_guide else blk
 
             # 1. non-zero count of the 7x7 part, 6-bit binary tree
             nz7 = 0
@@ -232,21 +289,21 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 if left == 0:
                     break
                 k = ZIGZAG_7X7[j]
+                pm4 = 0  # weighted neighbours' magnitude of this coefficient, quarter steps
+                if not use_hints or strength:
+                    if has_a and has_l:
+                        pm4 = (10 * abs(np.int64(blk_a[k])) + 10 * abs(np.int64(blk_l[k]))
+                               + 4 * abs(np.int64(blk_al[k])) + 4 * abs(np.int64(blk_ar[k]))
+                               + 4 * abs(np.int64(blk[k - 8])) * (k >= 16)
+                               + 4 * abs(np.int64(blk[k - 1])) * (k & 7 > 1)) >> 3
+                    elif has_a:
+                        pm4 = 4 * abs(np.int64(blk_a[k]))
+                    elif has_l:
+                        pm4 = 4 * abs(np.int64(blk_l[k]))
                 if use_hints:
                     pmb = min(np.int64(hints[by, bx, k]), N_MAG - 1)
                 else:
-                    if has_a and has_l:
-                        pm = (10 * abs(np.int64(blk_a[k])) + 10 * abs(np.int64(blk_l[k]))
-                              + 4 * abs(np.int64(blk_al[k])) + 4 * abs(np.int64(blk_ar[k]))
-                              + 4 * abs(np.int64(blk[k - 8])) * (k >= 16)
-                              + 4 * abs(np.int64(blk[k - 1])) * (k & 7 > 1)) >> 5
-                    elif has_a:
-                        pm = abs(np.int64(blk_a[k]))
-                    elif has_l:
-                        pm = abs(np.int64(blk_l[k]))
-                    else:
-                        pm = 0
-                    pmb = min(bit_length(pm), N_MAG - 1)
+                    pmb = min(bit_length(pm4 >> 2), N_MAG - 1)
                 ectx = lb_base + (NZ_LEFT_BUCKET[left] * N_MAG + pmb) * EXP_SLOTS * 49 + j
                 sa = 0
                 if has_a:
@@ -254,9 +311,19 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 sl = 0
                 if has_l:
                     sl = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
+                ectx2 = -1
+                if strength == STRONGEST:
+                    if use_guide:
+                        own = abs(np.int64(blk_y[k]))
+                    else:
+                        own = abs(np.int64(blk[k - 1])) * (k & 7 > 1) + abs(np.int64(blk[k - 8])) * (k >= 16)
+                    ectx2 = (second_base + S_EXP7 + j
+                             + ((min(abs(np.int64(blk_a[k])), 3) * 4 + min(abs(np.int64(blk_l[k])), 3)) * 4
+                                + min(own, 3)) * EXP_SLOTS * 49)
                 v = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, 49,
                              set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
-                             set_base + O_MANT7 + j * MANT_SIZE, 16)
+                             set_base + O_MANT7 + j * MANT_SIZE, 16, weights, ectx2, wbase + W_EXP7,
+                             second_base + S_MANT7 + j * MANT_SIZE * MANT_REL if strength else -1, pm4, pm4)
                 if v != 0:
                     left -= 1
                     colnz[k & 7] += 1
@@ -343,9 +410,15 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 lb = min(edge_left, 4) - 1
                 ectx = (set_base + O_EXPE + (((pb * 3 + min(line, 2)) * 4 + lb) * 3 + nmb) * EXP_SLOTS * N_EDGE
                         + e)
+                ectx2 = -1
+                if strength:
+                    ectx2 = (second_base + S_EXPE + e
+                             + (half_octave(abs(pred), N_PF - 1) * N_NBE + min(nmag, N_NBE - 1)) * EXP_SLOTS * N_EDGE)
                 val = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, N_EDGE,
                                set_base + O_SIGNE + ((e * 3 + ps) * N_MAG + pb) * 3 + nsg,
-                               set_base + O_MANTE + e * MANT_SIZE, 16)
+                               set_base + O_MANTE + e * MANT_SIZE, 16, weights, ectx2, wbase + W_EXPE,
+                               second_base + S_MANTE + e * MANT_SIZE * MANT_REL if strength else -1,
+                               max(pred, 0), max(-pred, 0))
                 if val != 0:
                     edge_left -= 1
                     if decoding:
@@ -374,14 +447,17 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             if n_est:
                 pred = clamp16(div_round(total, 2 * n_est * dc_unit))
                 sb = min(bit_length(2 * (hi - lo) // dc_unit), N_MAG - 1)
+                spread4 = (hi - lo) // dc_unit  # half the estimates' spread, in quarter steps
             else:
                 pred = 0
                 sb = N_MAG
+                spread4 = 0
             if use_hints:
                 sb = min(np.int64(hints[by, bx, 0]), N_MAG)
             r = code_int(rc, buf, model, recip, np.int64(blk[0]) - pred,
                          set_base + O_EXPDC + sb * EXP_SLOTS, 1, set_base + O_SIGNDC + sb,
-                         set_base + O_MANTDC, 17)
+                         set_base + O_MANTDC, 17, weights, -1, 0,
+                         second_base + S_MANTDC if strength else -1, spread4, spread4)
             if decoding:
                 blk[0] = clamp16(pred + r)
             dc_px = (np.int64(blk[0]) * q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12

@@ -33,7 +33,13 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         "zstd-v1.mlz": [(TEXT, dict(name="text.txt", mtime=1764000001))],
         "two-members-v1.mlz": [(TEXT, dict(name="first.txt", mtime=0)), (RANDOM[:64], {})],
         "classic-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000002))],
+        # written at LEVELS' level: the strong coefficient models (mlzip.coder.strength_for_level)
+        "classic-strong-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000003))],
+        "classic-strongest-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000004))],
     }
+
+
+LEVELS = {"classic-strong-v1.mlz": 6}  # every other file: level 9
 
 
 def main() -> None:
@@ -43,7 +49,7 @@ def main() -> None:
     for file_name, members in _members().items():
         if file_name not in wanted or (FROZEN / file_name).exists():
             continue
-        blob = b"".join(api.compress(data, 9, **kw) for data, kw in members)
+        blob = b"".join(api.compress(data, LEVELS.get(file_name, 9), **kw) for data, kw in members)
         original = b"".join(data for data, _ in members)
         assert api.decompress(blob) == original
         infos = api.inspect(blob)

@@ -33,7 +33,7 @@ CLASSIC = "classic_prior_v1.bin"
 STRONG = "strong_prior_v1.bin"
 SHA256 = {
     CLASSIC: "230e217bdc5349740a9d66f215867a8ce8519dec2ac7d9bb27fdedb8a7c7a191",
-    STRONG: "d1c3da6377512a7fdedc90af3c8e8d65c94233f4463559be4dda6a6e2752d5d1",
+    STRONG: "de79ed5aae55a8279ab8241e1042a2dd54605987d44799575da5e06aecef40b2",
 }
 PRIOR_COUNT = 6  # the prior weighs as much as this many observations of the image itself
 

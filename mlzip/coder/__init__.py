@@ -15,11 +15,10 @@ starting from a trained prior (:mod:`mlzip.coder.prior`, file ``classic_prior_v1
 
 ``strength`` picks the model (recorded in the blob's settings byte, so decoding needs no
 argument): 0 = the classic model (:mod:`mlzip.coder.classic`, the only one of the first files),
-1 = STRONG (the mantissa bits also see the prediction; the edge exponents are mixed with a second
-context of finer prediction buckets, :mod:`mlzip.coder.mixer`), 2 = STRONGEST (the 7x7 exponents
-mixed too). ``strength_for_level`` maps the container's ``-1 … -9``: 1-5 classic, 6-8 STRONG,
-9 STRONGEST (measured on 16 dev photos: 0.6 % / 0.8 % fewer coefficient bytes than classic, for
-about 20 % / 50 % more CPU). ``level`` itself changes nothing else. Measured alternative: without
+1 = STRONG and 2 = STRONGEST (more contexts, some decisions mixed from two contexts by
+:mod:`mlzip.coder.mixer`; listed in classic's docstring). ``strength_for_level`` maps the
+container's ``-1 … -9``: 1-5 classic, 6-8 STRONG, 9 STRONGEST (see its docstring for measured
+sizes and speeds). ``level`` itself changes nothing else. Measured alternative: without
 the pixel-continuity edge predictions the coder was about 10 % faster and 1.1 % larger.
 
 Blob: byte 0 = format version (high nibble) and flags, 4 bytes CRC-32, the range coder's bytes

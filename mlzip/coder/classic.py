@@ -30,7 +30,10 @@ all that (measured on 16 dev photos / 300 CIFAR validation files, coefficient by
   estimates' spread): -0.3 %;
 * edge exponents mixed (``mixer.py``) with a second context: half-octave buckets of the edge
   prediction x the neighbours' magnitude of that coefficient: -0.23 %;
-* STRONGEST only (about +20 % CPU over STRONG): edge non-zero counts mixed with a context of how
+* planes after the first: the signs of the 7x7 and edge coefficients mixed with a second context
+  holding the co-located coefficient's sign in luma and (third and later planes) in the previous
+  plane (Cb for Cr): -0.3 %;
+* STRONGEST only (about +30 % CPU over STRONG): edge non-zero counts mixed with a context of how
   many of the edge's 7 predictions round to a non-zero and their total (-0.2 %); 7x7 exponents
   mixed with a context of the above and left blocks' exact small magnitudes and (luma) this
   block's lower neighbours or (other planes) the co-located luma coefficient (-0.2 %).
@@ -76,7 +79,7 @@ O_MANTDC = O_SIGNDC + N_MAG + 1
 CONTEXTS_PER_SET = O_MANTDC + MANT_SIZE
 
 # Strength (format flags, see api.py): 0 = the classic model above; STRONG adds the contexts
-# below; STRONGEST also mixes the 7x7 zero flags and exponents with a second context.
+# below; STRONGEST also mixes the 7x7 exponents and the edge non-zero counts (docstring).
 STRONG = 1
 STRONGEST = 2
 # the second contexts of the strong models, after both sets' classic ones (one block per set)
@@ -91,12 +94,18 @@ S_MANTE = S_MANT7 + 49 * MANT_SIZE * MANT_REL
 S_MANTDC = S_MANTE + N_EDGE * MANT_SIZE * MANT_REL
 N_PSUM = 12  # edge non-zero counts: half-octave buckets of the edge's total predicted magnitude
 S_EDGE_NZ = S_MANTDC + MANT_SIZE * MANT_REL
-SECOND_PER_SET = S_EDGE_NZ + 2 * 8 * N_PSUM * 8
-# mixer weight sets per context set: [7x7, edge][exponent slot]
+N_SIGNS = 9  # signs: the co-located coefficient's sign in luma (3) x in the previous plane (3)
+S_SIGN7 = S_EDGE_NZ + 2 * 8 * N_PSUM * 8
+S_SIGNE = S_SIGN7 + 49 * N_SIGNS * 9
+SECOND_PER_SET = S_SIGNE + N_EDGE * N_SIGNS * 9
+# mixer weight sets per context set: 7x7 and edge exponents per slot, edge non-zero count tree
+# levels (row, column), signs per co-located signs
 W_EXP7 = 0
 W_EXPE = EXP_SLOTS
 W_EDGE_NZ = 2 * EXP_SLOTS
-WEIGHT_SETS = W_EDGE_NZ + 6
+W_SIGN7 = W_EDGE_NZ + 6
+W_SIGNE = W_SIGN7 + N_SIGNS
+WEIGHT_SETS = W_SIGNE + N_SIGNS
 
 # the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
 EDGE_OUT = 3 * ICOS[7] - ICOS[6]
@@ -124,6 +133,12 @@ def div_round(a, b):
 @njit(cache=True)
 def clamp16(v):
     return min(max(v, -32768), 32767)
+
+
+@njit(cache=True, inline="always")
+def sign3(x):
+    """0: zero, 1: positive, 2: negative."""
+    return 1 if x > 0 else (2 if x < 0 else 0)
 
 
 @njit(cache=True)
@@ -155,7 +170,7 @@ def edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l):
 
 @njit(cache=True, inline="always")
 def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap,
-             weights, exp_ctx2, wset, mant_rel_ctx, pred_pos, pred_neg):
+             weights, exp_ctx2, wset, mant_rel_ctx, pred_pos, pred_neg, sign_ctx2, sign_wset):
     """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one.
 
     The n-th unary decision uses context ``exp_ctx + n * exp_stride``: contexts of neighbouring
@@ -179,7 +194,10 @@ def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_c
         n += 1
     if n == 0:
         return 0
-    neg = code_bit(rc, buf, model, recip, sign_ctx, 1 if value < 0 else 0)
+    if sign_ctx2 >= 0:
+        neg = code_mixed(rc, buf, model, recip, sign_ctx, sign_ctx2, weights, sign_wset, 1 if value < 0 else 0)
+    else:
+        neg = code_bit(rc, buf, model, recip, sign_ctx, 1 if value < 0 else 0)
     m = 1
     raw = max(n - 1 - MODELLED_MANTISSA_BITS, 0)  # low bits are nearly uniform: coded raw
     if mant_rel_ctx >= 0:
@@ -242,11 +260,12 @@ def _idct_no_dc(blk, q, px, tmp, rows):
 
 @njit(cache=True)
 def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip,
-               weights, strength, luma):
+               weights, strength, luma, prev, use_prev):
     """Encode (rc in encode mode) or decode into ``coefs`` one component.
 
     ``guide``: the 7x7 non-zero counts of an already coded plane (luma) mapped onto this one by
-    relative position; ``luma``: that plane's coefficients (read by STRONGEST where use_guide).
+    relative position; ``luma``: that plane's coefficients (read by the strong models where
+    use_guide); ``prev``: the previous plane's (read where use_prev).
     ``strength``: 0 (classic), STRONG or STRONGEST; ``model`` then holds the second contexts after
     both sets' classic ones, ``weights`` the mixer's weight sets.
     Returns (output buffer, this plane's 7x7 non-zero counts).
@@ -285,6 +304,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             blk_al = coefs[by - 1, bx - 1] if has_a and has_l else blk
             blk_ar = coefs[by - 1, bx + 1] if has_a and bx + 1 < nbx else blk_a
             blk_y = luma[by * luma.shape[0] // nby, bx * luma.shape[1] // nbx] if use_guide else blk
+            blk_p = prev[by * prev.shape[0] // nby, bx * prev.shape[1] // nbx] if use_prev else blk
 
             # 1. non-zero count of the 7x7 part, 6-bit binary tree
             nz7 = 0
@@ -353,6 +373,11 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 if has_l:
                     sl = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
                 ectx2 = -1
+                sctx2 = -1
+                sy = 0
+                if strength and use_guide:
+                    sy = sign3(blk_y[k]) * 3 + (sign3(blk_p[k]) if use_prev else 0)
+                    sctx2 = second_base + S_SIGN7 + (j * N_SIGNS + sy) * 9 + sa * 3 + sl
                 if strength == STRONGEST:
                     if use_guide:
                         own = abs(np.int64(blk_y[k]))
@@ -364,7 +389,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 v = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, 49,
                              set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
                              set_base + O_MANT7 + j * MANT_SIZE, 16, weights, ectx2, wbase + W_EXP7,
-                             second_base + S_MANT7 + j * MANT_SIZE * MANT_REL if strength else -1, pm4, pm4)
+                             second_base + S_MANT7 + j * MANT_SIZE * MANT_REL if strength else -1, pm4, pm4,
+                             sctx2, wbase + W_SIGN7 + sy)
                 if v != 0:
                     left -= 1
                     colnz[k & 7] += 1
@@ -442,6 +468,11 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 lb = min(edge_left, 4) - 1
                 ectx = (set_base + O_EXPE + (((pb * 3 + min(line, 2)) * 4 + lb) * 3 + nmb) * EXP_SLOTS * N_EDGE
                         + e)
+                sctx2 = -1
+                sy = 0
+                if strength and use_guide:
+                    sy = sign3(blk_y[k]) * 3 + (sign3(blk_p[k]) if use_prev else 0)
+                    sctx2 = second_base + S_SIGNE + ((e * N_SIGNS + sy) * 3 + ps) * 3 + nsg
                 ectx2 = -1
                 if strength:
                     ectx2 = (second_base + S_EXPE + e
@@ -450,7 +481,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                                set_base + O_SIGNE + ((e * 3 + ps) * N_MAG + pb) * 3 + nsg,
                                set_base + O_MANTE + e * MANT_SIZE, 16, weights, ectx2, wbase + W_EXPE,
                                second_base + S_MANTE + e * MANT_SIZE * MANT_REL if strength else -1,
-                               max(pred, 0), max(-pred, 0))
+                               max(pred, 0), max(-pred, 0), sctx2, wbase + W_SIGNE + sy)
                 if val != 0:
                     edge_left -= 1
                     if decoding:
@@ -489,7 +520,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             r = code_int(rc, buf, model, recip, np.int64(blk[0]) - pred,
                          set_base + O_EXPDC + sb * EXP_SLOTS, 1, set_base + O_SIGNDC + sb,
                          set_base + O_MANTDC, 17, weights, -1, 0,
-                         second_base + S_MANTDC if strength else -1, spread4, spread4)
+                         second_base + S_MANTDC if strength else -1, spread4, spread4, -1, 0)
             if decoding:
                 blk[0] = clamp16(pred + r)
             dc_px = (np.int64(blk[0]) * q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12

@@ -33,7 +33,7 @@ CLASSIC = "classic_prior_v1.bin"
 STRONG = "strong_prior_v1.bin"
 SHA256 = {
     CLASSIC: "230e217bdc5349740a9d66f215867a8ce8519dec2ac7d9bb27fdedb8a7c7a191",
-    STRONG: "de79ed5aae55a8279ab8241e1042a2dd54605987d44799575da5e06aecef40b2",
+    STRONG: "d133ad2b3c9fa56f388d4d55f7f08c014a462912ce0b61d200c2ffca9669e7e5",
 }
 PRIOR_COUNT = 6  # the prior weighs as much as this many observations of the image itself
 

@@ -33,7 +33,8 @@ all that (measured on 16 dev photos / 300 CIFAR validation files, coefficient by
 * planes after the first: the signs of the 7x7 and edge coefficients mixed with a second context
   holding the co-located coefficient's sign in luma and (third and later planes) in the previous
   plane (Cb for Cr): -0.3 %;
-* STRONGEST only (about +30 % CPU over STRONG): edge non-zero counts mixed with a context of how
+* STRONGEST only (about +30 % CPU over STRONG): the same for luma signs with this block's
+  already coded neighbouring coefficients' signs (-0.05 %); edge non-zero counts mixed with a context of how
   many of the edge's 7 predictions round to a non-zero and their total (-0.2 %); 7x7 exponents
   mixed with a context of the above and left blocks' exact small magnitudes and (luma) this
   block's lower neighbours or (other planes) the co-located luma coefficient (-0.2 %).
@@ -378,6 +379,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 if strength and use_guide:
                     sy = sign3(blk_y[k]) * 3 + (sign3(blk_p[k]) if use_prev else 0)
                     sctx2 = second_base + S_SIGN7 + (j * N_SIGNS + sy) * 9 + sa * 3 + sl
+                elif strength == STRONGEST:  # luma: the signs of this block's lower neighbours
+                    sy = (sign3(blk[k - 1]) if k & 7 > 1 else 0) * 3 + (sign3(blk[k - 8]) if k >= 16 else 0)
+                    sctx2 = second_base + S_SIGN7 + (j * N_SIGNS + sy) * 9 + sa * 3 + sl
                 if strength == STRONGEST:
                     if use_guide:
                         own = abs(np.int64(blk_y[k]))
@@ -472,6 +476,12 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 sy = 0
                 if strength and use_guide:
                     sy = sign3(blk_y[k]) * 3 + (sign3(blk_p[k]) if use_prev else 0)
+                    sctx2 = second_base + S_SIGNE + ((e * N_SIGNS + sy) * 3 + ps) * 3 + nsg
+                elif strength == STRONGEST:  # luma: the signs of the next row/column and the previous edge value
+                    if e < 7:
+                        sy = sign3(blk[k + 8]) * 3 + (sign3(blk[k - 1]) if k > 1 else 0)
+                    else:
+                        sy = sign3(blk[k + 1]) * 3 + (sign3(blk[k - 8]) if k > 8 else 0)
                     sctx2 = second_base + S_SIGNE + ((e * N_SIGNS + sy) * 3 + ps) * 3 + nsg
                 ectx2 = -1
                 if strength:

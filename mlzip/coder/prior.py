@@ -33,7 +33,7 @@ CLASSIC = "classic_prior_v1.bin"
 STRONG = "strong_prior_v1.bin"
 SHA256 = {
     CLASSIC: "230e217bdc5349740a9d66f215867a8ce8519dec2ac7d9bb27fdedb8a7c7a191",
-    STRONG: "d133ad2b3c9fa56f388d4d55f7f08c014a462912ce0b61d200c2ffca9669e7e5",
+    STRONG: "f560c1157ce5e99c0f6899a13f47639a33654fa22f472d1a453b9c9402fbc791",
 }
 PRIOR_COUNT = 6  # the prior weighs as much as this many observations of the image itself
 

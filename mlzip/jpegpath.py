@@ -46,13 +46,14 @@ def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[b
     if model_id == PLAIN_MODEL_ID:
         mode, coded = MODE_JPEG_PLAIN, _zstd(b"".join(c.astype("<i2").tobytes() for c in coefs))
     else:
-        from mlzip.coder import encode_coefficients
+        from mlzip.coder import encode_coefficients, strength_for_level
 
         info = img.info()  # what the decoder's describe(header, layout) gives (the verify proves it)
         qtables = [c.qtable for c in info]
         sampling = [(c.h, c.v) for c in info]
         hint_fn = _hint_fn(model_id, [c.shape[:2] for c in coefs], qtables, sampling)
-        mode, coded = MODE_MODEL, encode_coefficients(coefs, qtables, sampling, level=level, hint_fn=hint_fn)
+        mode, coded = MODE_MODEL, encode_coefficients(coefs, qtables, sampling, level=level, hint_fn=hint_fn,
+                                                         strength=strength_for_level(level))
     return mode, model_id, [encode_header(header), _pack_layout(layout), coded]
 
 

@@ -266,9 +266,9 @@ def test_damaged_prior_file_is_a_model_error(monkeypatch, tmp_path):
     from mlzip.coder import prior
     from mlzip.errors import ModelError
 
-    bad = tmp_path / "prior.bin"
-    bad.write_bytes(prior.PRIOR_FILE.read_bytes()[:-1] + b"\0")
-    monkeypatch.setattr(prior, "PRIOR_FILE", bad)
+    bad = tmp_path / prior.CLASSIC
+    bad.write_bytes((prior.PRIOR_DIR / prior.CLASSIC).read_bytes()[:-1] + b"\0")
+    monkeypatch.setattr(prior, "PRIOR_DIR", tmp_path)
     prior._load.cache_clear()
     try:
         with pytest.raises(ModelError):

@@ -72,6 +72,20 @@ def test_extreme_planes_in_bands(grid, fill):
     _round_trip([plane], [(1, 1)], band_starts=starts)
 
 
+@pytest.mark.parametrize("sampling,shapes", [
+    (S420, [(9, 14), (5, 7), (5, 7)]),
+    (S444, [(2, 4), (6, 4), (6, 4)]),    # luma shorter than chroma: bands without a luma guide
+])
+@pytest.mark.parametrize("strength", [1, 2])
+def test_strong_models_in_bands(sampling, shapes, strength):
+    """The strong models read the band's rows of luma and of the previous plane and keep their
+    mixer weights per band: same bytes with any thread count, every split decodes."""
+    coefs = _random(shapes, seed=strength)
+    for starts in _all_starts(bands.mcu_rows(shapes, sampling)):
+        blob = _round_trip(coefs, sampling, band_starts=starts, strength=strength)
+        assert blob[0] >> 4 == api.FORMAT_VERSION + strength
+
+
 @pytest.mark.parametrize("subsampling", [0, 1, 2])
 @pytest.mark.parametrize("progressive", [False, True])
 @pytest.mark.parametrize("size", [(61, 43), (130, 97), (17, 200)])

@@ -20,7 +20,7 @@ import numpy as np
 import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mlzip.coder import decode_coefficients, encode_coefficients  # noqa: E402
+from mlzip.coder import decode_coefficients, encode_coefficients, strength_for_level  # noqa: E402
 from mlzip.header import extract  # noqa: E402
 
 
@@ -77,8 +77,8 @@ def main() -> None:
                    (".jpg", ".jpeg", ".mpo", ".jfif"))
     # warm the JIT so compile time is not timed
     warm = [np.zeros((2, 2, 64), np.int16)]
-    encode_coefficients(warm, [np.ones(64, np.uint16)], [(1, 1)])
-    decode_coefficients(encode_coefficients(warm, [np.ones(64, np.uint16)], [(1, 1)]), [(2, 2)],
+    warm_blob = encode_coefficients(warm, [np.ones(64, np.uint16)], [(1, 1)], strength=strength_for_level(args.level))
+    decode_coefficients(warm_blob, [(2, 2)],
                         [np.ones(64, np.uint16)], [(1, 1)])
 
     tot = dict(orig=0, ours=0, ours_z=0, lep_ours_z=0, nz=0, coef=0, enc=0.0, dec=0.0, lep_orig=0, lep_ours=0, lep=0,
@@ -97,7 +97,7 @@ def main() -> None:
             continue
         done += 1
         t0 = time.perf_counter()
-        blob = encode_coefficients(coefs, qts, sampling, level=args.level)
+        blob = encode_coefficients(coefs, qts, sampling, level=args.level, strength=strength_for_level(args.level))
         t1 = time.perf_counter()
         back = decode_coefficients(blob, [c.shape[:2] for c in coefs], qts, sampling)
         t2 = time.perf_counter()

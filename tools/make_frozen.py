@@ -45,6 +45,9 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         "rnn-s-v1-bands.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000112, model="rnn-s-v1"))],
         "gan-xs-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000120, model="gan-xs-v1"))],
         "gan-s-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000121, model="gan-s-v1"))],
+        # written at LEVELS' level: the strong coefficient models (mlzip.coder.strength_for_level)
+        "classic-strong-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000003))],
+        "classic-strongest-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000004))],
     }
 
 
@@ -65,6 +68,14 @@ def _coder_bands(file_name: str):
         bands.MIN_BANDED_BLOCKS = saved
 
 
+# The level each file is written at (others: 9). The JPEG files made before the strong models were
+# written at 9 when every level coded the classic way; levels 1-5 still do.
+LEVELS = {"classic-strong-v1.mlz": 6, "classic-strongest-v1.mlz": 9,
+          **{name: 5 for name in ("classic-v1.mlz", "classic-v2-bands.mlz", "cnn-xs-v1.mlz", "cnn-s-v1.mlz",
+                                  "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz", "rnn-s-v1-bands.mlz",
+                                  "gan-xs-v1.mlz", "gan-s-v1.mlz")}}
+
+
 def main() -> None:
     manifest_path = FROZEN / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
@@ -73,7 +84,7 @@ def main() -> None:
         if file_name not in wanted or (FROZEN / file_name).exists():
             continue
         with _coder_bands(file_name):
-            blob = b"".join(api.compress(data, 9, **kw) for data, kw in members)
+            blob = b"".join(api.compress(data, LEVELS.get(file_name, 9), **kw) for data, kw in members)
         original = b"".join(data for data, _ in members)
         assert api.decompress(blob) == original
         infos = api.inspect(blob)

@@ -3,7 +3,7 @@
 Public API::
 
     blob = encode_coefficients(coefs, qtables, sampling, level=6, hints=None, *, hint_fn=None,
-                               threads=None) -> bytes
+                               threads=None, strength=0) -> bytes
     coefs = decode_coefficients(blob, shapes, qtables, sampling, hints=None, *, hint_fn=None,
                                 threads=None) -> list[np.ndarray]
 
@@ -15,9 +15,13 @@ damaged blob.
 The default predictor is the hand-made classic one (:mod:`mlzip.coder.classic`), with contexts
 starting from a trained prior (:mod:`mlzip.coder.prior`, file ``classic_prior_v1.bin``).
 
-``level`` (1..9) is accepted for the container's ``-1 … -9``; format versions 1 and 2 have one
-setting: every level writes the same bytes. Measured alternative: without the pixel-continuity edge
-predictions the coder was about 10 % faster and 1.1 % larger, not worth a second format.
+``strength`` picks the model (recorded in the blob's format version: 1, 2 classic, 3 STRONG, 4 STRONGEST, so decoding needs no
+argument): 0 = the classic model (:mod:`mlzip.coder.classic`, the only one of the first files),
+1 = STRONG and 2 = STRONGEST (more contexts, some decisions mixed from two contexts by
+:mod:`mlzip.coder.mixer`; listed in classic's docstring). ``strength_for_level`` maps the
+container's ``-1 … -9``: 1-5 classic, 6-8 STRONG, 9 STRONGEST (see its docstring for measured
+sizes and speeds). ``level`` itself changes nothing else. Measured alternative: without
+the pixel-continuity edge predictions the coder was about 10 % faster and 1.1 % larger.
 
 Blob: byte 0 = format version (high nibble) and flags, 4 bytes CRC-32, band fields when banded, the
 range coders' bytes (see :mod:`mlzip.coder.api`). Large images are split into bands of MCU rows
@@ -44,6 +48,6 @@ model may only derive them from data the decoder has before decoding (side infor
 pass); the blob records that hints were used, and decoding without them raises CorruptMember.
 """
 
-from mlzip.coder.api import decode_coefficients, encode_coefficients
+from mlzip.coder.api import decode_coefficients, encode_coefficients, strength_for_level
 
-__all__ = ["encode_coefficients", "decode_coefficients"]
+__all__ = ["encode_coefficients", "decode_coefficients", "strength_for_level"]

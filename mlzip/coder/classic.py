@@ -22,6 +22,29 @@ and decodes (``code_bit`` returns the decoded bit), so the two can never disagre
 Every value is coded as exponent (unary), sign and mantissa bits (``code_int``); mantissa bits
 below the top four are coded raw. Contexts start from a trained prior (``prior.py``).
 
+The strong models (``strength`` STRONG, levels 6-8, and STRONGEST, level 9) add, on top of
+all that (measured on 16 dev photos / 300 CIFAR validation files, coefficient bytes):
+
+* the modelled mantissa bits also see where the predicted magnitude lies against each bit's
+  threshold (7x7: the weighted neighbours' magnitude; edges: the edge prediction; DC: the
+  estimates' spread): -0.3 %;
+* edge exponents mixed (``mixer.py``) with a second context: half-octave buckets of the edge
+  prediction x the neighbours' magnitude of that coefficient: -0.23 %;
+* planes after the first: the signs of the 7x7 and edge coefficients mixed with a second context
+  holding the co-located coefficient's sign in luma and (third and later planes) in the previous
+  plane (Cb for Cr): -0.3 %;
+* STRONGEST only (about +30 % CPU over STRONG): the same for luma signs with this block's
+  already coded neighbouring coefficients' signs (-0.05 %); edge non-zero counts mixed with a context of how
+  many of the edge's 7 predictions round to a non-zero and their total (-0.2 %); 7x7 exponents
+  mixed with a context of the above and left blocks' exact small magnitudes and (luma) this
+  block's lower neighbours or (other planes) the co-located luma coefficient (-0.2 %).
+
+Their prior (``strong_prior_v1.bin``) also covers CIFAR-sized images (about -3.5 % there).
+Measured and dropped (< 0.05 % each): a fast-adapting twin of each context as a third mixer
+input, an APM/SSE stage on the 7x7 zero flags, weight sets per magnitude bucket, mixing the 7x7
+non-zero count or the DC exponents with second contexts, finer 7x7 magnitude buckets, other
+adaptation limits (60: +0.2 %, 255: -0.02 %).
+
 Changing anything here changes the format: give it a new version in ``api.py``, rebuild the prior,
 and keep this version decodable. Numba's cache does not notice changes in ``rangecoder.py`` (its
 functions are inlined here): clear ``__pycache__`` after editing it.
@@ -30,6 +53,7 @@ functions are inlined here): clear ``__pycache__`` after editing it.
 import numpy as np
 from numba import njit
 
+from mlzip.coder.mixer import code_mixed
 from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, code_raw, unowned
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
@@ -54,6 +78,35 @@ O_EXPDC = O_MANTE + N_EDGE * MANT_SIZE
 O_SIGNDC = O_EXPDC + (N_MAG + 1) * EXP_SLOTS
 O_MANTDC = O_SIGNDC + N_MAG + 1
 CONTEXTS_PER_SET = O_MANTDC + MANT_SIZE
+
+# Strength (format flags, see api.py): 0 = the classic model above; STRONG adds the contexts
+# below; STRONGEST also mixes the 7x7 exponents and the edge non-zero counts (docstring).
+STRONG = 1
+STRONGEST = 2
+# the second contexts of the strong models, after both sets' classic ones (one block per set)
+N_NB7 = 64  # 7x7: |above| (0..3) x |left| (0..3) x (luma: |k-1| + |k-8| of this block; others: |luma's k|) (0..3)
+N_PF = 24  # edges: half-octave buckets of the prediction's magnitude
+N_NBE = 4  # edges: |above| + |left| of the same coefficient (0..3)
+MANT_REL = 4  # mantissa bits: the prediction well below / below / above / well above the bit's threshold
+S_EXP7 = 0
+S_EXPE = S_EXP7 + N_NB7 * 49 * EXP_SLOTS
+S_MANT7 = S_EXPE + N_PF * N_NBE * N_EDGE * EXP_SLOTS
+S_MANTE = S_MANT7 + 49 * MANT_SIZE * MANT_REL
+S_MANTDC = S_MANTE + N_EDGE * MANT_SIZE * MANT_REL
+N_PSUM = 12  # edge non-zero counts: half-octave buckets of the edge's total predicted magnitude
+S_EDGE_NZ = S_MANTDC + MANT_SIZE * MANT_REL
+N_SIGNS = 9  # signs: the co-located coefficient's sign in luma (3) x in the previous plane (3)
+S_SIGN7 = S_EDGE_NZ + 2 * 8 * N_PSUM * 8
+S_SIGNE = S_SIGN7 + 49 * N_SIGNS * 9
+SECOND_PER_SET = S_SIGNE + N_EDGE * N_SIGNS * 9
+# mixer weight sets per context set: 7x7 and edge exponents per slot, edge non-zero count tree
+# levels (row, column), signs per co-located signs
+W_EXP7 = 0
+W_EXPE = EXP_SLOTS
+W_EDGE_NZ = 2 * EXP_SLOTS
+W_SIGN7 = W_EDGE_NZ + 6
+W_SIGNE = W_SIGN7 + N_SIGNS
+WEIGHT_SETS = W_SIGNE + N_SIGNS
 
 # the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
 EDGE_OUT = 3 * ICOS[7] - ICOS[6]
@@ -84,27 +137,82 @@ def clamp16(v):
 
 
 @njit(cache=True, inline="always")
-def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap):
+def sign3(x):
+    """0: zero, 1: positive, 2: negative."""
+    return 1 if x > 0 else (2 if x < 0 else 0)
+
+
+@njit(cache=True)
+def half_octave(x, cap):
+    """0 for 0, then two buckets per power of two (1, 2, 3, 4-5, 6-7, 8-11, ...), capped."""
+    n = bit_length(x)
+    if n <= 1:
+        return n
+    return min(2 * n - 2 + ((x >> (n - 2)) & 1), cap)
+
+
+@njit(cache=True, inline="always")
+def edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l):
+    """Prediction in quarter steps of edge coefficient ``e`` (0-6: row 0, (0, e + 1); 7-13:
+    column 0, (e - 6, 0)) from the neighbour across that edge, once the 7x7 part is known."""
+    if e < 7:  # coefficients (v, u) of column u = e + 1, across the edge with the block above
+        k0, step, nb, has_nb, other, has_other = e + 1, 8, blk_a, has_a, blk_l, has_l
+    else:  # coefficients (v, u) of row v = e - 6, across the edge with the left block
+        k0, step, nb, has_nb, other, has_other = 8 * (e - 6), 1, blk_l, has_l, blk_a, has_a
+    if not has_nb:
+        return 4 * np.int64(other[k0]) if has_other else 0
+    s = 0
+    for i in range(8):
+        s += np.int64(nb[k0 + step * i]) * q[k0 + step * i] * EDGE_OUT[i]
+    for i in range(1, 8):
+        s -= np.int64(blk[k0 + step * i]) * q[k0 + step * i] * EDGE_IN[i]
+    return div_round(4 * s, EDGE_IN[0] * q[k0]) if s else 0
+
+
+@njit(cache=True, inline="always")
+def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap,
+             weights, exp_ctx2, wset, mant_rel_ctx, pred_pos, pred_neg, sign_ctx2, sign_wset):
     """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one.
 
     The n-th unary decision uses context ``exp_ctx + n * exp_stride``: contexts of neighbouring
-    positions lie side by side, so the zero flags of one block share a few cache lines.
+    positions lie side by side, so the zero flags of one block share a few cache lines. With
+    ``exp_ctx2 >= 0`` it is mixed with context ``exp_ctx2 + n * exp_stride`` by weight set
+    ``wset + n``. With ``mant_rel_ctx >= 0`` the modelled mantissa bits also see where the
+    predicted magnitude (quarter units; ``pred_neg`` when the value is negative) lies against
+    each bit's threshold.
     """
     mag = abs(value)
     e = bit_length(mag)
     n = 0
     while n < cap:
-        if code_bit(rc, buf, model, recip, exp_ctx + n * exp_stride, 1 if e > n else 0) == 0:
+        if exp_ctx2 >= 0:
+            bit = code_mixed(rc, buf, model, recip, exp_ctx + n * exp_stride, exp_ctx2 + n * exp_stride,
+                             weights, wset + n, 1 if e > n else 0)
+        else:
+            bit = code_bit(rc, buf, model, recip, exp_ctx + n * exp_stride, 1 if e > n else 0)
+        if bit == 0:
             break
         n += 1
     if n == 0:
         return 0
-    neg = code_bit(rc, buf, model, recip, sign_ctx, 1 if value < 0 else 0)
+    if sign_ctx2 >= 0:
+        neg = code_mixed(rc, buf, model, recip, sign_ctx, sign_ctx2, weights, sign_wset, 1 if value < 0 else 0)
+    else:
+        neg = code_bit(rc, buf, model, recip, sign_ctx, 1 if value < 0 else 0)
     m = 1
-    base = mant_ctx + n * 17
     raw = max(n - 1 - MODELLED_MANTISSA_BITS, 0)  # low bits are nearly uniform: coded raw
-    for b in range(n - 2, raw - 1, -1):
-        m = (m << 1) | code_bit(rc, buf, model, recip, base + b, (mag >> b) & 1)
+    if mant_rel_ctx >= 0:
+        pred = pred_neg if neg else pred_pos
+        base = mant_rel_ctx + n * 17 * MANT_REL
+        for b in range(n - 2, raw - 1, -1):
+            t = pred - (((2 * m + 1) << b) << 2)  # prediction - threshold of this bit
+            step = np.int64(4) << b
+            rel = 0 if t < -step else (1 if t < 0 else (2 if t < step else 3))
+            m = (m << 1) | code_bit(rc, buf, model, recip, base + b * MANT_REL + rel, (mag >> b) & 1)
+    else:
+        base = mant_ctx + n * 17
+        for b in range(n - 2, raw - 1, -1):
+            m = (m << 1) | code_bit(rc, buf, model, recip, base + b, (mag >> b) & 1)
     while raw > 0:
         k = min(raw, 8)
         raw -= k
@@ -152,11 +260,16 @@ def _idct_no_dc(blk, q, px, tmp, rows):
 
 
 @njit(cache=True, nogil=True)  # bands are coded in parallel threads
-def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip):
+def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip,
+               weights, strength, luma, prev, use_prev):
     """Encode (rc in encode mode) or decode into ``coefs`` one component.
 
     ``guide``: the 7x7 non-zero counts of an already coded plane (luma) mapped onto this one by
-    relative position. Returns (output buffer, this plane's 7x7 non-zero counts).
+    relative position; ``luma``: that plane's coefficients (read by the strong models where
+    use_guide); ``prev``: the previous plane's (read where use_prev).
+    ``strength``: 0 (classic), STRONG or STRONGEST; ``model`` then holds the second contexts after
+    both sets' classic ones, ``weights`` the mixer's weight sets.
+    Returns (output buffer, this plane's 7x7 non-zero counts).
     """
     # views without reference counting: the arguments outlive this call; ``out`` is returned
     coefs, q, hints, rc, model, recip = (unowned(coefs), unowned(q), unowned(hints), unowned(rc),
@@ -175,6 +288,10 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     rownz = np.zeros(8, np.int64)
     dc_unit = (q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12  # one DC step in pixels * 4096
     dc_unit = max(dc_unit, 1)
+    epred = np.zeros(N_EDGE, np.int64)  # the edge predictions of the current block (STRONGEST)
+    cset = set_base // CONTEXTS_PER_SET
+    second_base = 2 * CONTEXTS_PER_SET + cset * SECOND_PER_SET
+    wbase = cset * WEIGHT_SETS
     for by in range(nby):
         for bx in range(nbx):
             if not decoding and rc[POS] + rc[CACHE_SIZE] + ENC_MARGIN > buf.size:
@@ -187,6 +304,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             blk_l = coefs[by, bx - 1] if has_l else blk
             blk_al = coefs[by - 1, bx - 1] if has_a and has_l else blk
             blk_ar = coefs[by - 1, bx + 1] if has_a and bx + 1 < nbx else blk_a
+            blk_y = luma[by * luma.shape[0] // nby, bx * luma.shape[1] // nbx] if use_guide else blk
+            blk_p = prev[by * prev.shape[0] // nby, bx * prev.shape[1] // nbx] if use_prev else blk
 
             # 1. non-zero count of the 7x7 part, 6-bit binary tree
             nz7 = 0
@@ -232,21 +351,21 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 if left == 0:
                     break
                 k = ZIGZAG_7X7[j]
+                pm4 = 0  # weighted neighbours' magnitude of this coefficient, quarter steps
+                if not use_hints or strength:
+                    if has_a and has_l:
+                        pm4 = (10 * abs(np.int64(blk_a[k])) + 10 * abs(np.int64(blk_l[k]))
+                               + 4 * abs(np.int64(blk_al[k])) + 4 * abs(np.int64(blk_ar[k]))
+                               + 4 * abs(np.int64(blk[k - 8])) * (k >= 16)
+                               + 4 * abs(np.int64(blk[k - 1])) * (k & 7 > 1)) >> 3
+                    elif has_a:
+                        pm4 = 4 * abs(np.int64(blk_a[k]))
+                    elif has_l:
+                        pm4 = 4 * abs(np.int64(blk_l[k]))
                 if use_hints:
                     pmb = min(np.int64(hints[by, bx, k]), N_MAG - 1)
                 else:
-                    if has_a and has_l:
-                        pm = (10 * abs(np.int64(blk_a[k])) + 10 * abs(np.int64(blk_l[k]))
-                              + 4 * abs(np.int64(blk_al[k])) + 4 * abs(np.int64(blk_ar[k]))
-                              + 4 * abs(np.int64(blk[k - 8])) * (k >= 16)
-                              + 4 * abs(np.int64(blk[k - 1])) * (k & 7 > 1)) >> 5
-                    elif has_a:
-                        pm = abs(np.int64(blk_a[k]))
-                    elif has_l:
-                        pm = abs(np.int64(blk_l[k]))
-                    else:
-                        pm = 0
-                    pmb = min(bit_length(pm), N_MAG - 1)
+                    pmb = min(bit_length(pm4 >> 2), N_MAG - 1)
                 ectx = lb_base + (NZ_LEFT_BUCKET[left] * N_MAG + pmb) * EXP_SLOTS * 49 + j
                 sa = 0
                 if has_a:
@@ -254,9 +373,28 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 sl = 0
                 if has_l:
                     sl = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
+                ectx2 = -1
+                sctx2 = -1
+                sy = 0
+                if strength and use_guide:
+                    sy = sign3(blk_y[k]) * 3 + (sign3(blk_p[k]) if use_prev else 0)
+                    sctx2 = second_base + S_SIGN7 + (j * N_SIGNS + sy) * 9 + sa * 3 + sl
+                elif strength == STRONGEST:  # luma: the signs of this block's lower neighbours
+                    sy = (sign3(blk[k - 1]) if k & 7 > 1 else 0) * 3 + (sign3(blk[k - 8]) if k >= 16 else 0)
+                    sctx2 = second_base + S_SIGN7 + (j * N_SIGNS + sy) * 9 + sa * 3 + sl
+                if strength == STRONGEST:
+                    if use_guide:
+                        own = abs(np.int64(blk_y[k]))
+                    else:
+                        own = abs(np.int64(blk[k - 1])) * (k & 7 > 1) + abs(np.int64(blk[k - 8])) * (k >= 16)
+                    ma = min(abs(np.int64(blk_a[k])), 3) if has_a else 0  # blk_a is blk when absent
+                    ml = min(abs(np.int64(blk_l[k])), 3) if has_l else 0
+                    ectx2 = second_base + S_EXP7 + j + ((ma * 4 + ml) * 4 + min(own, 3)) * EXP_SLOTS * 49
                 v = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, 49,
                              set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
-                             set_base + O_MANT7 + j * MANT_SIZE, 16)
+                             set_base + O_MANT7 + j * MANT_SIZE, 16, weights, ectx2, wbase + W_EXP7,
+                             second_base + S_MANT7 + j * MANT_SIZE * MANT_REL if strength else -1, pm4, pm4,
+                             sctx2, wbase + W_SIGN7 + sy)
                 if v != 0:
                     left -= 1
                     colnz[k & 7] += 1
@@ -287,43 +425,34 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     ctx = (set_base + O_EDGE_NZ
                            + (((kind * 4 + nzb) * 5 + EDGE_NZ_BUCKET[navg]) * N_GUIDE + gb) * 8)
                     node = 1
-                    for i in range(3):
-                        node = 2 * node + code_bit(rc, buf, model, recip, ctx + node,
-                                                   (cnt >> (2 - i)) & 1)
+                    if strength == STRONGEST:
+                        # all 7 predictions first: how many round to non-zero, and their total
+                        n_pred = 0
+                        total = 0
+                        for i in range(e, e + 7):
+                            epred[i] = edge_pred(blk, blk_a, blk_l, q, i, has_a, has_l)
+                            n_pred += abs(epred[i]) >= 2
+                            total += abs(epred[i])
+                        ctx2 = (second_base + S_EDGE_NZ
+                                + ((kind * 8 + n_pred) * N_PSUM + half_octave(total >> 2, N_PSUM - 1)) * 8)
+                        for i in range(3):
+                            node = 2 * node + code_mixed(rc, buf, model, recip, ctx + node, ctx2 + node, weights,
+                                                         wbase + W_EDGE_NZ + kind * 3 + i, (cnt >> (2 - i)) & 1)
+                    else:
+                        for i in range(3):
+                            node = 2 * node + code_bit(rc, buf, model, recip, ctx + node,
+                                                       (cnt >> (2 - i)) & 1)
                     edge_left = node - 8
                     edge_nz[by, bx, kind] = edge_left
                 if edge_left == 0:
                     continue
+                pred = epred[e] if strength == STRONGEST else edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l)
                 if e < 7:  # row 0, coefficient (0, u)
-                    u = e + 1
-                    k = u
-                    if has_a:
-                        s = 0
-                        for v in range(8):
-                            s += np.int64(blk_a[8 * v + u]) * q[8 * v + u] * EDGE_OUT[v]
-                        for v in range(1, 8):
-                            s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[v]
-                        pred = div_round(4 * s, EDGE_IN[0] * q[k]) if s else 0
-                    elif has_l:
-                        pred = 4 * np.int64(blk_l[k])
-                    else:
-                        pred = 0
-                    line = colnz[u]
+                    k = e + 1
+                    line = colnz[k]
                 else:  # column 0, coefficient (v, 0)
-                    v = e - 6
-                    k = 8 * v
-                    if has_l:
-                        s = 0
-                        for u in range(8):
-                            s += np.int64(blk_l[8 * v + u]) * q[8 * v + u] * EDGE_OUT[u]
-                        for u in range(1, 8):
-                            s -= np.int64(blk[8 * v + u]) * q[8 * v + u] * EDGE_IN[u]
-                        pred = div_round(4 * s, EDGE_IN[0] * q[k]) if s else 0
-                    elif has_a:
-                        pred = 4 * np.int64(blk_a[k])
-                    else:
-                        pred = 0
-                    line = rownz[v]
+                    k = 8 * (e - 6)
+                    line = rownz[e - 6]
                 if use_hints:
                     pb = min(np.int64(hints[by, bx, k]), N_MAG - 1)
                 else:
@@ -343,9 +472,26 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 lb = min(edge_left, 4) - 1
                 ectx = (set_base + O_EXPE + (((pb * 3 + min(line, 2)) * 4 + lb) * 3 + nmb) * EXP_SLOTS * N_EDGE
                         + e)
+                sctx2 = -1
+                sy = 0
+                if strength and use_guide:
+                    sy = sign3(blk_y[k]) * 3 + (sign3(blk_p[k]) if use_prev else 0)
+                    sctx2 = second_base + S_SIGNE + ((e * N_SIGNS + sy) * 3 + ps) * 3 + nsg
+                elif strength == STRONGEST:  # luma: the signs of the next row/column and the previous edge value
+                    if e < 7:
+                        sy = sign3(blk[k + 8]) * 3 + (sign3(blk[k - 1]) if k > 1 else 0)
+                    else:
+                        sy = sign3(blk[k + 1]) * 3 + (sign3(blk[k - 8]) if k > 8 else 0)
+                    sctx2 = second_base + S_SIGNE + ((e * N_SIGNS + sy) * 3 + ps) * 3 + nsg
+                ectx2 = -1
+                if strength:
+                    ectx2 = (second_base + S_EXPE + e
+                             + (half_octave(abs(pred), N_PF - 1) * N_NBE + min(nmag, N_NBE - 1)) * EXP_SLOTS * N_EDGE)
                 val = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, N_EDGE,
                                set_base + O_SIGNE + ((e * 3 + ps) * N_MAG + pb) * 3 + nsg,
-                               set_base + O_MANTE + e * MANT_SIZE, 16)
+                               set_base + O_MANTE + e * MANT_SIZE, 16, weights, ectx2, wbase + W_EXPE,
+                               second_base + S_MANTE + e * MANT_SIZE * MANT_REL if strength else -1,
+                               max(pred, 0), max(-pred, 0), sctx2, wbase + W_SIGNE + sy)
                 if val != 0:
                     edge_left -= 1
                     if decoding:
@@ -374,14 +520,17 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             if n_est:
                 pred = clamp16(div_round(total, 2 * n_est * dc_unit))
                 sb = min(bit_length(2 * (hi - lo) // dc_unit), N_MAG - 1)
+                spread4 = (hi - lo) // dc_unit  # half the estimates' spread, in quarter steps
             else:
                 pred = 0
                 sb = N_MAG
+                spread4 = 0
             if use_hints:
                 sb = min(np.int64(hints[by, bx, 0]), N_MAG)
             r = code_int(rc, buf, model, recip, np.int64(blk[0]) - pred,
                          set_base + O_EXPDC + sb * EXP_SLOTS, 1, set_base + O_SIGNDC + sb,
-                         set_base + O_MANTDC, 17)
+                         set_base + O_MANTDC, 17, weights, -1, 0,
+                         second_base + S_MANTDC if strength else -1, spread4, spread4, -1, 0)
             if decoding:
                 blk[0] = clamp16(pred + r)
             dc_px = (np.int64(blk[0]) * q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12

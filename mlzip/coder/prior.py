@@ -5,9 +5,16 @@ Starting every context at p = 1/2 costs a few bits per context before it has lea
 coding a set of training photos (``data/photos-train``), with each context's observation count
 capped at PRIOR_COUNT so that every image still adapts quickly to its own statistics.
 
-Stored as ``classic_prior_v1.bin``: zlib of uint8 [2, n_contexts] (probability >> 8, count).
-Build it with ``python -m mlzip.coder.prior OUT.bin JPEG_DIR...`` (reads JPEGs with jpeglib).
-The file is part of format version 1: it never changes; a new prior is a new file and flag.
+Stored as ``classic_prior_v1.bin`` (the classic model) and ``strong_prior_v1.bin`` (the strong
+models' layout, ``api.N_CONTEXTS_STRONG``): zlib of uint8 [2, n_contexts] (probability >> 8, count).
+Build one with ``python -m mlzip.coder.prior [--strong] [--stem-below N] OUT.bin JPEG_DIR...``
+(reads JPEGs with jpeglib; ``--stem-below`` skips files named by a number >= N, to keep a
+validation part of numbered data sets out). The strong prior was built with::
+
+    python -m mlzip.coder.prior --strong --stem-below 4500 strong_prior_v1.bin \
+        ../shared/data/photos-train/jpeg ../shared/data/cifar10-jpeg/train
+
+A file never changes once shipped; a new prior is a new file and flag.
 """
 
 import functools
@@ -21,8 +28,13 @@ import numpy as np
 from mlzip.coder import rangecoder
 from mlzip.errors import ModelError
 
-PRIOR_FILE = Path(__file__).with_name("classic_prior_v1.bin")
-PRIOR_SHA256 = "230e217bdc5349740a9d66f215867a8ce8519dec2ac7d9bb27fdedb8a7c7a191"
+PRIOR_DIR = Path(__file__).parent
+CLASSIC = "classic_prior_v1.bin"
+STRONG = "strong_prior_v1.bin"
+SHA256 = {
+    CLASSIC: "230e217bdc5349740a9d66f215867a8ce8519dec2ac7d9bb27fdedb8a7c7a191",
+    STRONG: "f560c1157ce5e99c0f6899a13f47639a33654fa22f472d1a453b9c9402fbc791",
+}
 PRIOR_COUNT = 6  # the prior weighs as much as this many observations of the image itself
 
 
@@ -45,29 +57,35 @@ def unpack(data: bytes, n_contexts: int) -> np.ndarray:
 
 
 @functools.cache
-def _load(n_contexts: int) -> np.ndarray:
+def _load(n_contexts: int, name: str) -> np.ndarray:
+    path = PRIOR_DIR / name
     try:
-        data = PRIOR_FILE.read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
-        raise ModelError(f"classic prior missing: {PRIOR_FILE}") from exc
-    if PRIOR_SHA256 is not None and hashlib.sha256(data).hexdigest() != PRIOR_SHA256:
-        raise ModelError("classic prior fails its sha256 check")
+        raise ModelError(f"classic prior missing: {path}") from exc
+    if SHA256[name] is not None and hashlib.sha256(data).hexdigest() != SHA256[name]:
+        raise ModelError(f"classic prior {name} fails its sha256 check")
     return unpack(data, n_contexts)
 
 
-def initial_model(n_contexts: int) -> np.ndarray:
+def initial_model(n_contexts: int, name: str = CLASSIC) -> np.ndarray:
     """A fresh copy of the prior state (the coder updates it in place)."""
-    return _load(n_contexts).copy()
+    return _load(n_contexts, name).copy()
 
 
-def build(out: Path, dirs: list[Path]) -> None:
+def _numbered_at_least(path: Path, limit: int | None) -> bool:
+    return limit is not None and path.stem.isdigit() and int(path.stem) >= limit
+
+
+def build(out: Path, dirs: list[Path], strength: int = 0, stem_below: int | None = None) -> None:
     import jpeglib
 
     from mlzip.coder import api
 
     # directories in the order given (the last ones weigh most), files sorted within each
-    files = [p for d in dirs for p in sorted(d.rglob("*")) if p.suffix.lower() in (".jpg", ".jpeg")]
-    model = rangecoder.new_contexts(api.N_CONTEXTS)
+    files = [p for d in dirs for p in sorted(d.rglob("*"))
+             if p.suffix.lower() in (".jpg", ".jpeg") and not _numbered_at_least(p, stem_below)]
+    model = rangecoder.new_contexts(api.N_CONTEXTS_STRONG if strength else api.N_CONTEXTS)
     used = 0
     for path in files:
         try:
@@ -77,11 +95,26 @@ def build(out: Path, dirs: list[Path]) -> None:
         planes = [im.Y] + ([im.Cb, im.Cr] if im.Cb is not None else [])
         coefs = [np.ascontiguousarray(p.reshape(p.shape[0], p.shape[1], 64), np.int16) for p in planes]
         qts = [im.qt[im.quant_tbl_no[i]].reshape(64) for i in range(len(coefs))]
-        api.encode_coefficients(coefs, qts, [(1, 1)] * len(coefs), model=model)
+        api.encode_coefficients(coefs, qts, [(1, 1)] * len(coefs), model=model, strength=strength)
         used += 1
     out.write_bytes(pack(model))
     print(f"{used} files, {out.stat().st_size} bytes, sha256 {hashlib.sha256(out.read_bytes()).hexdigest()}")
 
 
+def main(argv: list[str]) -> None:
+    import argparse
+
+    from mlzip.coder import classic
+
+    ap = argparse.ArgumentParser(prog="python -m mlzip.coder.prior")
+    ap.add_argument("--strong", action="store_true", help="the strong models' layout")
+    ap.add_argument("--stem-below", type=int, help="skip files named by a number >= this")
+    ap.add_argument("out", type=Path)
+    ap.add_argument("dirs", type=Path, nargs="+")
+    args = ap.parse_args(argv)
+    # STRONGEST visits every context of the strong layout (STRONG codes a subset of them)
+    build(args.out, args.dirs, classic.STRONGEST if args.strong else 0, args.stem_below)
+
+
 if __name__ == "__main__":
-    build(Path(sys.argv[1]), [Path(a) for a in sys.argv[2:]])
+    main(sys.argv[1:])

@@ -105,11 +105,9 @@ def _shift_low(rc, buf):
 
 
 @njit(cache=True, inline="always")  # a call per decision would cost 3x the decision
-def code_bit(rc, buf, model, recip, ctx, bit):
-    """Code one binary decision in context ``ctx``; returns the bit (decoded when decoding)."""
-    uctx = np.uint64(ctx)  # an unsigned index spares the negative-index fix-up
-    state = np.int64(model[uctx])
-    p = state >> 8
+def code_p(rc, buf, p, bit):
+    """Code one binary decision with probability ``p`` of a 1 (in 1/65536, within
+    [PROB_MIN, PROB_MAX]); returns the bit (decoded when decoding)."""
     rng = rc[RANGE]
     bound = (rng * p) >> PROB_BITS  # probability of a 1 -> low part
     # branch-free selects: the bits are data, a mispredicted branch per decision costs more
@@ -132,9 +130,25 @@ def code_bit(rc, buf, model, recip, ctx, bit):
             rng <<= 8
             _shift_low(rc, buf)
     rc[RANGE] = rng
+    return bit
+
+
+@njit(cache=True, inline="always")
+def adapt(model, recip, uctx, state, bit):
+    """Move context ``uctx`` (whose word was ``state``) towards the coded bit."""
+    p = state >> 8
     n = state & 0xFF
     p += (((bit << PROB_BITS) - p) * recip[np.uint64(n)]) >> PROB_BITS  # towards 0 or 1, floor division
     model[uctx] = (min(max(p, PROB_MIN), PROB_MAX) << 8) | min(n + 1, MAX_COUNT)
+
+
+@njit(cache=True, inline="always")
+def code_bit(rc, buf, model, recip, ctx, bit):
+    """Code one binary decision in context ``ctx``; returns the bit (decoded when decoding)."""
+    uctx = np.uint64(ctx)  # an unsigned index spares the negative-index fix-up
+    state = np.int64(model[uctx])
+    bit = code_p(rc, buf, state >> 8, bit)
+    adapt(model, recip, uctx, state, bit)
     return bit
 
 

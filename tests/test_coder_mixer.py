@@ -1,0 +1,108 @@
+"""The numba mixer (mlzip.coder.mixer) against a slow pure-Python reference, bit for bit."""
+
+import math
+
+import numpy as np
+
+from mlzip.coder import mixer
+from mlzip.coder import rangecoder as rc_mod
+from test_coder_rangecoder import ReferenceCoder
+
+KNOTS = [int(k) for k in mixer.SQUASH_KNOTS]
+
+
+def ref_squash(d: int) -> int:
+    """Interpolate the knots: probability (1/65536) of logit d / 256."""
+    i, f = (d + 2048) // 128, (d + 2048) % 128
+    return KNOTS[i] + (KNOTS[i + 1] - KNOTS[i]) * f // 128
+
+
+def ref_stretch(p: int) -> int:
+    """The smallest logit whose squash reaches p (16-bit probability, 12-bit resolution)."""
+    for x in range(-2047, 2048):
+        if ref_squash(x) >> 4 >= p >> 4:
+            return x
+    return 2047
+
+
+class ReferenceMixer(ReferenceCoder):
+    """Two adaptive contexts mixed in the logistic domain, weights learnt online."""
+
+    def __init__(self, n_contexts: int, limit: int, n_sets: int):
+        super().__init__(n_contexts, limit)
+        self.weights = [[1 << 16, 0, 0] for _ in range(n_sets)]
+
+    def encode_p(self, p: int, bit: int):
+        bound = (self.range * p) >> 16
+        if bit:
+            self.range = bound
+        else:
+            self.low += bound
+            self.range -= bound
+        while self.range < 1 << 24:
+            self.range <<= 8
+            self._shift_low()
+
+    def adapt(self, ctx: int, bit: int):
+        p = self.prob[ctx]
+        step = (1 << 16) // (min(self.count[ctx], self.limit) + 2)
+        p += ((65536 * bit - p) * step) >> 16
+        self.prob[ctx] = min(max(p, rc_mod.PROB_MIN), rc_mod.PROB_MAX)
+        self.count[ctx] = min(self.count[ctx] + 1, rc_mod.MAX_COUNT)
+
+    def encode_mixed(self, c1: int, c2: int, wset: int, bit: int):
+        x = [ref_stretch(self.prob[c1]), ref_stretch(self.prob[c2]), 256]
+        w = self.weights[wset]
+        dot = sum(wi * xi for wi, xi in zip(w, x)) >> 16
+        p = ref_squash(min(max(dot, -2047), 2047))
+        p = min(max(p, rc_mod.PROB_MIN), rc_mod.PROB_MAX)
+        self.encode_p(p, bit)
+        err = ((bit << 16) - p) * mixer.LEARNING_RATE
+        self.weights[wset] = [wi + ((xi * err) >> mixer.LEARNING_SHIFT) for wi, xi in zip(w, x)]
+        self.adapt(c1, bit)
+        self.adapt(c2, bit)
+
+
+def _decisions(n, seed):
+    rng = np.random.default_rng(seed)
+    c1 = rng.integers(0, 6, n)
+    c2 = rng.integers(6, 12, n)
+    wsets = rng.integers(0, 3, n)
+    skew = rng.random(12) ** 3
+    bits = (rng.random(n) < (skew[c1] + skew[c2]) / 2).astype(np.int64)
+    return c1, c2, wsets, bits
+
+
+def _numba_code(c1, c2, wsets, bits, data=None):
+    model = rc_mod.new_contexts(12)
+    rc = rc_mod.new_encoder() if data is None else rc_mod.new_decoder(data)
+    buf = np.zeros(4 * bits.size + 16, np.uint8) if data is None else data
+    out = mixer.code_mixed_bits(rc, buf, model, rc_mod.rate_table(30), c1, c2, mixer.new_weights(3), wsets,
+                                bits if data is None else np.zeros_like(bits))
+    if data is not None:
+        return out
+    rc_mod.flush(rc, buf)
+    return buf[:rc[rc_mod.POS]].tobytes()
+
+
+def test_tables_are_the_logistic_function_and_its_inverse():
+    for d in range(-2047, 2048, 37):
+        assert abs(mixer.SQUASH[d + 2047] - 65536 / (1 + math.exp(-d / 256))) < 200  # linear between knots
+        assert mixer.SQUASH[d + 2047] == ref_squash(d)
+    assert np.all(np.diff(mixer.SQUASH) >= 0)
+    for p in range(0, 65536, 997):
+        assert mixer.STRETCH[p >> 4] == ref_stretch(p)
+
+
+def test_mixer_matches_reference_bit_for_bit():
+    c1, c2, wsets, bits = _decisions(3000, seed=3)
+    ref = ReferenceMixer(12, 30, 3)
+    for a, b, w, bit in zip(c1.tolist(), c2.tolist(), wsets.tolist(), bits.tolist()):
+        ref.encode_mixed(a, b, w, bit)
+    assert _numba_code(c1, c2, wsets, bits) == ref.finish()
+
+
+def test_mixed_decoder_inverts_encoder():
+    c1, c2, wsets, bits = _decisions(20000, seed=4)
+    data = np.frombuffer(_numba_code(c1, c2, wsets, bits), np.uint8).copy()
+    assert np.array_equal(_numba_code(c1, c2, wsets, bits, data), bits)

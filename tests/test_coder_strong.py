@@ -1,0 +1,95 @@
+"""The strong coefficient models (strength 1 and 2): round trips, levels, flags."""
+
+import numpy as np
+import pytest
+
+from jpeg_fixtures import make_jpeg
+from mlzip import api as mlzip_api
+from mlzip.coder import api, decode_coefficients, encode_coefficients, strength_for_level
+from mlzip.coder.classic import STRONG, STRONGEST
+from mlzip.errors import CorruptMember
+from test_coder import FILLS, RNG, SAMPLING, _jpeg_coefficients, _planes, _q, _round_trip, _shapes
+
+STRENGTHS = [STRONG, STRONGEST]
+
+
+@pytest.mark.parametrize("strength", STRENGTHS)
+@pytest.mark.parametrize("fill", sorted(FILLS))
+@pytest.mark.parametrize("grid", [(1, 1), (3, 5), (1, 40), (40, 1)])
+def test_extreme_images_round_trip(strength, fill, grid):
+    blob = _round_trip(_planes([grid], FILLS[fill]), _q(1), [(1, 1)], strength=strength)
+    assert blob[0] >> 4 == api.FORMAT_VERSION + strength  # the format version names the model
+
+
+@pytest.mark.parametrize("strength", STRENGTHS)
+@pytest.mark.parametrize("step", [1, 16, 255, 65535])
+def test_extremes_with_any_quantizer(strength, step):
+    for fill in ("random_full", "alternating_extremes", "checkerboard"):
+        _round_trip(_planes([(4, 4)] * 2, FILLS[fill]), _q(2, step), [(1, 1)] * 2, strength=strength)
+
+
+@pytest.mark.parametrize("strength", STRENGTHS)
+@pytest.mark.parametrize("layout", sorted(SAMPLING))
+def test_subsampled_three_components(strength, layout):
+    """Chroma reads the co-located luma block (STRONGEST): every subsampling must agree."""
+    coefs = _planes(_shapes(7, 9, SAMPLING[layout]), FILLS["random_small"])
+    _round_trip(coefs, _q(3, 3), SAMPLING[layout], strength=strength)
+
+
+@pytest.mark.parametrize("strength", STRENGTHS)
+def test_gray_cmyk_and_hints(strength):
+    for n in (1, 4):
+        _round_trip(_planes([(5, 4)] * n, FILLS["random_small"]), _q(n, 2), [(1, 1)] * n, strength=strength)
+    coefs = _planes([(6, 6)] * 2, FILLS["random_small"])
+    hints = [RNG.integers(0, 12, (6, 6, 64)).astype(np.uint8), None]
+    _round_trip(coefs, _q(2), [(1, 1)] * 2, hints=hints, strength=strength)
+
+
+@pytest.mark.parametrize("quality", [1, 50, 100])
+@pytest.mark.parametrize("subsampling", [0, 2])
+def test_pillow_jpegs_round_trip_and_shrink(tmp_path, quality, subsampling):
+    # (sizes against the classic model are a benchmark matter: on this synthetic image they tie)
+    coefs, qts, samp, size = _jpeg_coefficients(tmp_path, quality, subsampling, size=(120, 150))
+    for strength in STRENGTHS:
+        assert len(_round_trip(coefs, qts, samp, strength=strength)) < size
+
+
+@pytest.mark.parametrize("level", [1, 6, 9])
+@pytest.mark.parametrize("args", [dict(quality=75), dict(quality=95, subsampling=0, progressive=True),
+                                  dict(quality=30, subsampling=1)], ids=str)
+def test_jpegs_round_trip_at_each_strength(level, args):
+    data = make_jpeg(61, 43, seed=level, **args)
+    assert mlzip_api.decompress(mlzip_api.compress(data, level)) == data
+
+
+def test_level_mapping():
+    assert [strength_for_level(level) for level in range(1, 10)] == [0] * 5 + [STRONG] * 3 + [STRONGEST]
+    with pytest.raises(ValueError):
+        strength_for_level(10)
+    coefs = _planes([(3, 3)], FILLS["random_small"])
+    blobs = [encode_coefficients(coefs, _q(1), [(1, 1)], level=lv, strength=strength_for_level(lv))
+             for lv in range(1, 10)]
+    assert len(set(blobs[:5])) == 1 and len(set(blobs[5:8])) == 1 and len(set(blobs)) == 3
+    assert blobs[0] == encode_coefficients(coefs, _q(1), [(1, 1)])  # strength 0 is the default
+
+
+def test_unknown_strength_is_refused():
+    coefs = _planes([(3, 3)], FILLS["random_small"])
+    with pytest.raises(ValueError):
+        encode_coefficients(coefs, _q(1), [(1, 1)], strength=3)
+    blob = encode_coefficients(coefs, _q(1), [(1, 1)], strength=STRONGEST)
+    bad = bytes([(api.FORMAT_VERSION + 3) << 4 | (blob[0] & 0xF)]) + blob[1:]  # no such model
+    with pytest.raises(CorruptMember):
+        decode_coefficients(bad, [(3, 3)], _q(1), [(1, 1)])
+    # the strength is part of the checksummed settings: flipping it is detected
+    other = bytes([(api.FORMAT_VERSION + STRONG) << 4 | (blob[0] & 0xF)]) + blob[1:]
+    with pytest.raises(CorruptMember):
+        decode_coefficients(other, [(3, 3)], _q(1), [(1, 1)])
+
+
+def test_strong_blob_without_prior_round_trips(monkeypatch):
+    coefs = _planes([(5, 6)] * 3, FILLS["random_small"])
+    with_prior = encode_coefficients(coefs, _q(3, 4), SAMPLING["444"], strength=STRONG)
+    monkeypatch.setattr(api, "USE_PRIOR", False)
+    flat = _round_trip(coefs, _q(3, 4), SAMPLING["444"], strength=STRONG)
+    assert flat[0] & api.FLAG_PRIOR == 0 and flat != with_prior

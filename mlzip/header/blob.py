@@ -13,6 +13,7 @@ CorruptMember (never another exception).
 
 from __future__ import annotations
 
+from mlzip import varint
 from mlzip.errors import CorruptMember
 from mlzip.header import dictionary
 from mlzip.header.bits import BitReader, BitWriter
@@ -38,27 +39,6 @@ def _zstd(data: bytes) -> tuple[int, bytes]:
     return dict_id, dictionary.compressor(dict_id, _level(len(data))).compress(data)
 
 
-def _leb128(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _read_leb128(blob: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(blob) or shift > 35:
-            raise CorruptMember("header blob has a damaged length")
-        byte = blob[pos]
-        value |= (byte & 0x7F) << shift
-        pos, shift = pos + 1, shift + 7
-        if not byte & 0x80:
-            return value, pos
-
-
 def _structured_blob(segments: list[Segment], state: HeaderState, with_soi: bool) -> tuple[bytes, list[bytes]]:
     """The structured blob, and its raw parts (to tell the variants apart)."""
     head = BitWriter()
@@ -76,7 +56,7 @@ def _structured_blob(segments: list[Segment], state: HeaderState, with_soi: bool
     head.flag(use_zstd)
     head.bits(dict_id if use_zstd else 0, 4)
     raw = packed if use_zstd else raw
-    return head.getvalue() + _leb128(len(raw)) + raw + stream.getvalue(), raw_parts
+    return head.getvalue() + varint.encode(len(raw)) + raw + stream.getvalue(), raw_parts
 
 
 def candidates(data: bytes, with_soi: bool, context_state: HeaderState) -> list[bytes]:
@@ -114,7 +94,7 @@ def decode(blob: bytes, with_soi: bool, context_state: HeaderState) -> bytes:
         raise CorruptMember("header blob has an unknown mode")
     raw = b""
     if has_raw:
-        size, pos = _read_leb128(blob, 1)
+        size, pos = varint.decode(blob, 1, "header blob")
         raw, pos = blob[pos:pos + size], pos + size
         if len(raw) != size or not size:
             raise CorruptMember("header blob is truncated")

@@ -285,3 +285,25 @@ def test_hints_for_some_components_only():
     classic_only = encode_coefficients(coefs, _q(2), [(1, 1)] * 2)
     assert blob != classic_only
     _round_trip(coefs, _q(2), [(1, 1)] * 2, hints=[None, None])
+
+
+@pytest.mark.parametrize("strength", [0, 1, 2])
+def test_bits_per_part_are_measured_without_changing_the_bytes(strength):
+    rng = np.random.default_rng(7)
+    coefs = [rng.integers(-6, 7, (12, 16, 64)).astype(np.int16) for _ in range(3)]
+    coefs[0][..., 0] = rng.integers(-500, 500, (12, 16))  # noisy DC: a large DC share
+    stats = {}
+    blob = encode_coefficients(coefs, _q(3), SAMPLING["444"], strength=strength, stats=stats,
+                               band_starts=[0, 5])
+    assert blob == encode_coefficients(coefs, _q(3), SAMPLING["444"], strength=strength, band_starts=[0, 5])
+    assert set(stats) == {"high_ac", "low_ac", "dc"} and all(v > 0 for v in stats.values())
+    # the parts add up to the stream (framing bytes and the coders' final bytes aside)
+    assert abs(sum(stats.values()) - 8 * len(blob)) < 8 * 32
+    # 49 of 63 AC values per block are in the 7x7 part, 14 on the edges
+    assert stats["high_ac"] > stats["low_ac"] > 0
+    zero_dc = [c.copy() for c in coefs]
+    zero_dc[0][..., 0] = 0
+    quiet = {}
+    encode_coefficients(zero_dc, _q(3), SAMPLING["444"], strength=strength, stats=quiet, band_starts=[0, 5])
+    assert quiet["dc"] < stats["dc"]  # noise in DC shows up in the DC part only
+    assert abs(quiet["high_ac"] - stats["high_ac"]) < 0.01 * stats["high_ac"]

@@ -219,11 +219,13 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
                         hints: list[np.ndarray | None] | None = None,
                         model: np.ndarray | None = None, *, hint_fn=None,
                         threads: int | None = None, band_starts: list[int] | None = None,
-                        strength: int = 0) -> bytes:
+                        strength: int = 0, stats: dict[str, float] | None = None) -> bytes:
     """``strength``: 0 (the classic model), classic.STRONG or STRONGEST; callers choose it from
     the level with ``strength_for_level``. ``model``: continue from (and update) this context
     state (one band); used to train the priors. ``band_starts``: the first MCU row of each band
-    instead of the size-based choice; for tests."""
+    instead of the size-based choice; for tests. ``stats``: a dict to receive the bits spent on each
+    part of the blocks (measurement only; the bytes are the same): ``high_ac`` (the 7x7 coefficients
+    and their non-zero count), ``low_ac`` (first row and column, their counts), ``dc``."""
     if not 1 <= level <= 9:
         raise ValueError(f"level {level} outside 1..9")
     if not 0 <= strength <= MAX_STRENGTH:
@@ -253,7 +255,13 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
     states = [_Band(rangecoder.new_encoder(), np.empty(classic.ENC_MARGIN * 2, np.uint8),
                     _initial_model(settings) if model is None else model, _new_weights())
               for _ in starts]
+    if stats is not None:
+        for st in states:
+            rangecoder.start_accounting(st.rc)
     _Job(planes, qts, sampling, starts, states, hints, hint_fn, threads, strength).run()
+    if stats is not None:
+        for name, part in (("high_ac", classic.PART_7X7), ("low_ac", classic.PART_EDGES), ("dc", classic.PART_DC)):
+            stats[name] = sum(int(st.rc[rangecoder.ACC + part]) for st in states) / 65536
     streams = []
     for st in states:
         rangecoder.flush(st.rc, st.buf)

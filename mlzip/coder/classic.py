@@ -54,7 +54,7 @@ import numpy as np
 from numba import njit
 
 from mlzip.coder.mixer import code_mixed
-from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, code_bit, code_raw, unowned
+from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, account, code_bit, code_raw, unowned
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
 
@@ -111,6 +111,8 @@ WEIGHT_SETS = W_SIGNE + N_SIGNS
 # the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
 EDGE_OUT = 3 * ICOS[7] - ICOS[6]
 EDGE_IN = 3 * ICOS[0] - ICOS[1]
+# parts of a block for rangecoder.account (bits per part are measured, never coded)
+PART_7X7, PART_EDGES, PART_DC = 0, 1, 2
 ENC_MARGIN = 1 << 15  # free output bytes kept before each block (a block needs < 4 KiB)
 
 
@@ -308,6 +310,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             blk_p = prev[by * prev.shape[0] // nby, bx * prev.shape[1] // nbx] if use_prev else blk
 
             # 1. non-zero count of the 7x7 part, 6-bit binary tree
+            account(rc, PART_7X7)
             nz7 = 0
             if not decoding:
                 for j in range(49):
@@ -403,6 +406,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                         blk[k] = clamp16(v)
 
             # 3. first row (from the block above) and first column (from the left block):
+            account(rc, PART_EDGES)
             # each edge's non-zero count first (3-bit tree), then its values while non-zeros remain
             nzb = NZ_COARSE_BUCKET[nz7]
             edge_left = 0
@@ -498,6 +502,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                         blk[k] = clamp16(val)
 
             # 4. DC from pixel continuity
+            account(rc, PART_DC)
             _idct_no_dc(blk, q, px, idct_tmp, idct_rows)
             n_est = 0
             total = 0
@@ -539,4 +544,5 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 bottom[bx, 1, i] = px[7, i] + dc_px
                 right[0, i] = px[i, 6] + dc_px
                 right[1, i] = px[i, 7] + dc_px
+    account(rc, PART_7X7)
     return out, nz

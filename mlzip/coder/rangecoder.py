@@ -17,7 +17,12 @@ from numba.extending import intrinsic
 
 # rc register indexes
 LOW, RANGE, CACHE, CACHE_SIZE, POS, CODE, DECODING = 0, 1, 2, 3, 4, 5, 6
-N_REGS = 8
+# Measurement only (never changes the code): where the bits go. ACCOUNT != 0 turns it on; the
+# model calls ``account`` when it moves to another part of a block; ACC + part sums that part's
+# bits in 1/65536 bit.
+ACCOUNT, PART, MARK, ACC = 7, 8, 9, 10
+N_PARTS = 4
+N_REGS = ACC + N_PARTS
 
 PROB_BITS = 16
 PROB_ONE = 1 << PROB_BITS
@@ -57,6 +62,12 @@ def new_encoder() -> np.ndarray:
     rc[RANGE] = 0xFFFFFFFF
     rc[CACHE_SIZE] = 1
     return rc
+
+
+def start_accounting(rc: np.ndarray) -> None:
+    """Count bits per part of the model from here on (see ``account``)."""
+    rc[ACCOUNT] = 1
+    rc[MARK] = int((8.0 * (rc[POS] + rc[CACHE_SIZE]) - np.log2(float(rc[RANGE]))) * 65536.0)
 
 
 def new_decoder(buf: np.ndarray) -> np.ndarray:
@@ -150,6 +161,17 @@ def code_bit(rc, buf, model, recip, ctx, bit):
     bit = code_p(rc, buf, state >> 8, bit)
     adapt(model, recip, uctx, state, bit)
     return bit
+
+
+@njit(cache=True, inline="always")
+def account(rc, part):
+    """Charge the bits coded since the last call to the part then current, and switch to ``part``.
+    The code length so far is 8 x bytes out (or in) minus log2 of the range, up to a constant."""
+    if rc[ACCOUNT]:
+        now = np.int64((8.0 * (rc[POS] + rc[CACHE_SIZE]) - np.log2(np.float64(rc[RANGE]))) * 65536.0)
+        rc[ACC + rc[PART]] += now - rc[MARK]
+        rc[MARK] = now
+        rc[PART] = part
 
 
 @njit(cache=True, inline="always")

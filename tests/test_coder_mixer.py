@@ -32,24 +32,6 @@ class ReferenceMixer(ReferenceCoder):
         super().__init__(n_contexts, limit)
         self.weights = [[1 << 16, 0, 0] for _ in range(n_sets)]
 
-    def encode_p(self, p: int, bit: int):
-        bound = (self.range * p) >> 16
-        if bit:
-            self.range = bound
-        else:
-            self.low += bound
-            self.range -= bound
-        while self.range < 1 << 24:
-            self.range <<= 8
-            self._shift_low()
-
-    def adapt(self, ctx: int, bit: int):
-        p = self.prob[ctx]
-        step = (1 << 16) // (min(self.count[ctx], self.limit) + 2)
-        p += ((65536 * bit - p) * step) >> 16
-        self.prob[ctx] = min(max(p, rc_mod.PROB_MIN), rc_mod.PROB_MAX)
-        self.count[ctx] = min(self.count[ctx] + 1, rc_mod.MAX_COUNT)
-
     def encode_mixed(self, c1: int, c2: int, wset: int, bit: int):
         x = [ref_stretch(self.prob[c1]), ref_stretch(self.prob[c2]), 256]
         w = self.weights[wset]

@@ -29,8 +29,8 @@ class ReferenceCoder:
         self.cache_size += 1
         self.low = (self.low & 0xFFFFFF) << 8
 
-    def encode(self, ctx: int, bit: int):
-        p = self.prob[ctx]
+    def encode_p(self, p: int, bit: int):
+        """Code one decision with probability p of a 1."""
         bound = (self.range * p) >> 16
         if bit:
             self.range = bound
@@ -40,10 +40,17 @@ class ReferenceCoder:
         while self.range < 1 << 24:
             self.range <<= 8
             self._shift_low()
+
+    def adapt(self, ctx: int, bit: int):
+        p = self.prob[ctx]
         step = (1 << 16) // (min(self.count[ctx], self.limit) + 2)
         p += ((65536 * bit - p) * step) >> 16  # Python's >> floors, like the coder's
         self.prob[ctx] = min(max(p, rc_mod.PROB_MIN), rc_mod.PROB_MAX)
         self.count[ctx] = min(self.count[ctx] + 1, rc_mod.MAX_COUNT)
+
+    def encode(self, ctx: int, bit: int):
+        self.encode_p(self.prob[ctx], bit)
+        self.adapt(ctx, bit)
 
     def finish(self) -> bytes:
         for k in range(32, -1, -1):  # the final value with the most trailing zero bits

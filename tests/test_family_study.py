@@ -92,7 +92,7 @@ def test_curves_measure_real_bits_at_each_validation(tmp_path):
     images = family_study.cifar_set(cifar.parent, 2)
     classic = 8 * sum(coded_bytes(i.coefs, None) for i in images) / sum(i.coefs.n_coefficients for i in images)
     for p in run["points"]:
-        assert p["cifar"]["classic_bits_per_coef"] == round(classic, 4)
+        assert p["cifar"]["classic_bits_per_coef"] == round(classic, 6)
         assert p["photos"]["bits_per_coef"] > 0 and p["buckets"] in threshold_candidates()
     merged = json.loads((out / "learning_curves_bits.json").read_text())
     assert set(merged["runs"]) == {"rnn-xs"}

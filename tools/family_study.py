@@ -274,9 +274,11 @@ def curve_run(family: str, size: str, data: Sequence[Path], sets: dict[str, list
         _, figures = finish_hint_model(graph.export(), "luma", coefs)
         point: dict[str, Any] = {"step": step, "buckets": figures["buckets"]}
         for name, f in figures["real_bits"].items():
-            point[name] = {"bits_per_coef": f["bits_per_coef"], "saving": f["saving"],
-                           "saving_chroma": f["saving_chroma"],
-                           "classic_bits_per_coef": round(8 * f["bytes_classic"] / n_coefs[name], 4)}
+            model_bytes = f"bytes_{figures['buckets']}"  # exact sizes: compare()'s bits are rounded to 1e-4
+            point[name] = {"bits_per_coef": round(8 * f[model_bytes] / n_coefs[name], 6), "saving": f["saving"],
+                           "saving_chroma": f["saving_chroma"], "bytes": f[model_bytes],
+                           "classic_bytes": f["bytes_classic"],
+                           "classic_bits_per_coef": round(8 * f["bytes_classic"] / n_coefs[name], 6)}
         point["eval_cpu_s"] = round(time.process_time() - t0, 1)
         points.append(point)
         print(f"{family}-{size} step {step}: " + ", ".join(
@@ -321,7 +323,7 @@ def plot_bits_curves(runs: dict[str, Any], path: Path) -> None:
                           label=name)
                 classic = pts[0][set_name]["classic_bits_per_coef"]
         if classic is not None:
-            axes.axhline(classic, color="black", linewidth=1, label="classic predictor")
+            axes.axhline(classic, color="black", linewidth=1, label=f"classic predictor ({classic:.4f})")
         info = next(run["sets"][set_name] for run in runs.values() if set_name in run["sets"])
         axes.set_title(f"{set_name}: {info['images']} validation images", fontsize=10)
         axes.set_xlabel("training step")

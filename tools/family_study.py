@@ -308,7 +308,7 @@ def plot_bits_curves(runs: dict[str, Any], path: Path) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    set_names = sorted({s for run in runs.values() for s in run["sets"]})
+    set_names = list(dict.fromkeys(s for run in runs.values() for s in run["sets"]))  # photos first, as run
     figure = Figure(figsize=(5 * max(len(set_names), 1), 4.5), dpi=110)
     FigureCanvasAgg(figure)
     styles = {"cnn": "tab:blue", "rnn": "tab:green", "gan": "tab:red"}

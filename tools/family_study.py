@@ -3,6 +3,8 @@
     python tools/family_study.py eval MODEL.mlzn [MODEL.mlzn ...] --photos DIR [--photos DIR] \
         --cifar DIR --cifar-per-class 30 [--corpus DIR] --out study/
     python tools/family_study.py plot --out study/      # redraw plot and table from the JSON
+    python tools/family_study.py curves --family cnn --size xs --steps 1500 --every 250 --max-files 2000 \
+        --data TRAIN_DIR [--data DIR] --photos DIR --photo-count 8 --cifar DIR --cifar-per-class 10 --out study/
 
 Per model (and the classic predictor as the baseline arm): the coefficient blob of mlzip.coder with
 the model's chroma hints (luma keeps the classic buckets; the coder's hint_fn computes them between
@@ -21,6 +23,14 @@ re-encoded once with a fixed seed), CIFAR-10 files 4500-4999 of each class (neve
 `--cifar-per-class` of them per class, a seeded choice, and optionally every JPEG of a held-out
 corpus (`--corpus`, set "dev"); files the reader refuses are left out of every arm alike.
 Writes OUT/family_study.json and OUT/learning_curves.png.
+
+`curves`: learning curves in real coded bits. Trains one family and size with `mlzip train`'s own
+train_main (same options as the study's models) and, after every `--every` steps, exports the integer
+model as train_main does at the end (threshold choice in real bits included, mlzip.train.cli's
+finish_hint_model, here on the evaluation images), codes the evaluation images through the coder and
+records coded bits per coefficient (all planes; luma keeps classic buckets) beside the classic
+predictor's. Writes OUT/curves/FAMILY-SIZE.json, then merges every such run into
+OUT/learning_curves_bits.json and draws OUT/learning_curves_bits.png (one line per family and size).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -248,9 +259,86 @@ def plot_curves(result: dict[str, Any], path: Path) -> None:
     figure.savefig(path)
 
 
+def curve_run(family: str, size: str, data: Sequence[Path], sets: dict[str, list[EvalImage]], *, steps: int,
+              every: int, max_files: int | None, max_val: int | None, val_fraction: float, model_out: Path
+              ) -> dict[str, Any]:
+    """Train one model (seed 0, the study's options) and measure it in real coded bits every `every` steps."""
+    from mlzip.train.cli import finish_hint_model, train_main
+
+    coefs = {name: [i.coefs for i in images] for name, images in sets.items()}
+    n_coefs = {name: sum(c.n_coefficients for c in cs) for name, cs in coefs.items()}
+    points: list[dict[str, Any]] = []
+
+    def measure(step: int, graph: Any) -> None:
+        t0 = time.process_time()
+        _, figures = finish_hint_model(graph.export(), "luma", coefs)
+        point: dict[str, Any] = {"step": step, "buckets": figures["buckets"]}
+        for name, f in figures["real_bits"].items():
+            model_bytes = f"bytes_{figures['buckets']}"  # exact sizes: compare()'s bits are rounded to 1e-4
+            point[name] = {"bits_per_coef": round(8 * f[model_bytes] / n_coefs[name], 6), "saving": f["saving"],
+                           "saving_chroma": f["saving_chroma"], "bytes": f[model_bytes],
+                           "classic_bytes": f["bytes_classic"],
+                           "classic_bits_per_coef": round(8 * f["bytes_classic"] / n_coefs[name], 6)}
+        point["eval_cpu_s"] = round(time.process_time() - t0, 1)
+        points.append(point)
+        print(f"{family}-{size} step {step}: " + ", ".join(
+            f"{n} {point[n]['bits_per_coef']:.4f} (classic {point[n]['classic_bits_per_coef']:.4f})" for n in coefs),
+            flush=True)
+
+    entry = train_main(family=family, size=size, data=data, out=model_out, scheme="luma", steps=steps, seed=0,
+                       max_files=max_files, max_val=max_val, val_fraction=val_fraction, val_every=every,
+                       on_validation=measure, quiet=True)
+    return {"family": family, "size": size, "steps": steps, "every": every, "params": entry["params"],
+            "training_command": entry["training"]["command"], "train_seconds": entry["training"]["seconds"],
+            "val_curve": entry["measured"]["val_curve"],
+            "sets": {name: {"images": len(images), "coefficients": n_coefs[name]} for name, images in sets.items()},
+            "points": points}
+
+
+def merge_curves(out: Path) -> dict[str, Any]:
+    """Every OUT/curves/*.json run in one record (OUT/learning_curves_bits.json)."""
+    runs = {p.stem: json.loads(p.read_text()) for p in sorted((out / "curves").glob("*.json"))}
+    (out / "learning_curves_bits.json").write_text(json.dumps({"runs": runs}, indent=1))
+    return runs
+
+
+def plot_bits_curves(runs: dict[str, Any], path: Path) -> None:
+    """Coded bits per coefficient against training steps, one panel per evaluation set, one line per run,
+    the classic predictor as a horizontal line."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    set_names = list(dict.fromkeys(s for run in runs.values() for s in run["sets"]))  # photos first, as run
+    figure = Figure(figsize=(5 * max(len(set_names), 1), 4.5), dpi=110)
+    FigureCanvasAgg(figure)
+    styles = {"cnn": "tab:blue", "rnn": "tab:green", "gan": "tab:red"}
+    for k, set_name in enumerate(set_names):
+        axes = figure.add_subplot(1, len(set_names), k + 1)
+        classic = None
+        for name, run in runs.items():
+            pts = [p for p in run["points"] if set_name in p]
+            if pts:
+                axes.plot([p["step"] for p in pts], [p[set_name]["bits_per_coef"] for p in pts], marker="o", ms=3,
+                          color=styles.get(run["family"], "gray"), linestyle="--" if run["size"] == "xs" else "-",
+                          label=name)
+                classic = pts[0][set_name]["classic_bits_per_coef"]
+        if classic is not None:
+            axes.axhline(classic, color="black", linewidth=1, label=f"classic predictor ({classic:.4f})")
+        info = next(run["sets"][set_name] for run in runs.values() if set_name in run["sets"])
+        axes.set_title(f"{set_name}: {info['images']} validation images", fontsize=10)
+        axes.set_xlabel("training step")
+        axes.set_ylabel("coded bits per coefficient (all planes)")
+        axes.grid(True, alpha=0.3)
+        axes.legend(fontsize=8)
+    figure.suptitle("Learning curves in real coded bits (lower is better; dashed xs, solid s)", fontsize=11)
+    figure.tight_layout()
+    figure.savefig(path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["eval", "plot"], help="plot: redraw OUT's plot and table from its JSON")
+    ap.add_argument("command", choices=["eval", "plot", "curves"],
+                    help="plot: redraw OUT's plots and table from its JSON; curves: train and measure a learning curve")
     ap.add_argument("models", nargs="*", type=Path)
     ap.add_argument("--photos", action="append", type=Path, default=[])
     ap.add_argument("--cifar", type=Path)
@@ -258,15 +346,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--cifar-per-class", type=int, default=30)
     ap.add_argument("--val-fraction", type=float, default=0.1, help="the photo dirs' validation split (as trained)")
     ap.add_argument("--out", type=Path, default=Path("study"))
+    curves = ap.add_argument_group("curves")
+    curves.add_argument("--family", default="cnn")
+    curves.add_argument("--size", default="xs")
+    curves.add_argument("--data", action="append", type=Path, default=[], help="training dirs (as mlzip train)")
+    curves.add_argument("--steps", type=int, default=1500)
+    curves.add_argument("--every", type=int, default=250, help="training steps between measurements")
+    curves.add_argument("--max-files", type=int, default=2000)
+    curves.add_argument("--max-val", type=int, default=300, help="train_main's validation-loss files per dir")
+    curves.add_argument("--photo-count", type=int, help="at most this many validation photos (a seeded choice)")
     args = ap.parse_args(argv)
     if args.command == "plot":
+        if (args.out / "curves").is_dir():
+            plot_bits_curves(merge_curves(args.out), args.out / "learning_curves_bits.png")
         result = json.loads((args.out / "family_study.json").read_text())
         plot_curves(result, args.out / "learning_curves.png")
         print(table(result))
         return 0
     sets: dict[str, list[EvalImage]] = {}
     if args.photos:
-        sets["photos"] = photo_set(args.photos, args.val_fraction)
+        sets["photos"] = D.subset(photo_set(args.photos, args.val_fraction), args.photo_count)
     if args.cifar:
         sets["cifar"] = cifar_set(args.cifar, args.cifar_per_class)
     if args.corpus:
@@ -274,6 +373,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not sets or not all(sets.values()):
         print("family_study: no evaluation images", file=sys.stderr)
         return 2
+    if args.command == "curves":
+        name = f"{args.family}-{args.size}"
+        (args.out / "curves").mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:  # the trained model itself is not kept
+            run = curve_run(args.family, args.size, args.data, sets, steps=args.steps, every=args.every,
+                            max_files=args.max_files, max_val=args.max_val, val_fraction=args.val_fraction,
+                            model_out=Path(tmp) / f"{name}.mlzn")
+        run["command"] = "python tools/family_study.py " + " ".join(sys.argv[1:] if argv is None else argv)
+        (args.out / "curves" / f"{name}.json").write_text(json.dumps(run, indent=1))
+        plot_bits_curves(merge_curves(args.out), args.out / "learning_curves_bits.png")
+        return 0
     result = study(args.models, sets)
     result["command"] = "python tools/family_study.py " + " ".join(sys.argv[1:] if argv is None else argv)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -129,11 +129,13 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
                val_fraction: float = 0.1, reencodes: int = 2, jpeg_reencodes: int = 0, batch: int = 8,
                crop: int = 24, small_batch: int = 32, lr: float = 3e-3, threads: int = 1,
                max_files: int | None = None, max_val: int | None = 300, checkpoint: str | Path | None = None,
-               quiet: bool = False, adv_weight: float | None = None) -> dict[str, Any]:
+               quiet: bool = False, adv_weight: float | None = None, val_every: int | None = None,
+               on_validation: Callable[[int, Any], None] | None = None) -> dict[str, Any]:
     """Train, validate, export. Writes OUT (integer weights, MLZNN format) and OUT.json (a manifest entry
     draft with the training command, validation loss and, for coder schemes, real coded-bit figures).
     `adv_weight`: the gan family's weight of the adversarial loss beside the rate loss (None: mlzip.train.gan's
-    DEFAULT_WEIGHT, the one the shipped gan models use)."""
+    DEFAULT_WEIGHT, the one the shipped gan models use). `val_every` (default steps // 10) and `on_validation`
+    (step, graph), called after each validation: mlzip.train.loop.train's, for learning curves."""
     from mlzip.train.arch import FULL_MAP_SCHEMES, SIZES
 
     if family not in GRAPHS:
@@ -181,10 +183,11 @@ def train_main(*, family: str = "cnn", size: str = "s", data: Sequence[str | Pat
     with Progress(*columns, disable=quiet, transient=True) as bar:
         task = bar.add_task("train", total=steps, loss=float("nan"))
         hist = train(graph, train_set, val_set, steps=steps, seconds=None if minutes is None else minutes * 60,
-                     batch=batch, crop=crop, lr=lr, seed=seed, val_every=max(steps // 10, 1),
+                     batch=batch, crop=crop, lr=lr, seed=seed, val_every=val_every or max(steps // 10, 1),
                      checkpoint=None if checkpoint is None else Path(checkpoint),
                      small_batch=small_batch if scheme in CODER_SCHEMES else 0,
-                     progress=lambda s, loss: bar.update(task, completed=s, loss=loss), adversary=adversary)
+                     progress=lambda s, loss: bar.update(task, completed=s, loss=loss), adversary=adversary,
+                     on_validation=on_validation)
 
     model = graph.export()
     if scheme in CODER_SCHEMES:

@@ -97,13 +97,17 @@ def train(graph: QGraph, train_set: Sequence[Sample], val_set: Sequence[Sample],
           seconds: float | None = None, batch: int = 8, crop: int = 24, lr: float = 3e-3, seed: int = 0,
           val_every: int = 100, checkpoint: Path | None = None,
           progress: Callable[[int, float], None] | None = None, output: str = "head",
-          small_batch: int = 0, adversary: Adversary | None = None) -> History:
+          small_batch: int = 0, adversary: Adversary | None = None,
+          on_validation: Callable[[int, QGraph], None] | None = None) -> History:
     """Train in place for `steps` steps (or until `seconds` pass). Seeded: same data order, same init.
     `train_loss` records the rate loss (masked MSE) alone, also when an adversary adds its term.
 
     small_batch > 0: images of at most crop/3 blocks a side (CIFAR-sized) are trained apart, `small_batch`
     whole images per step, their mean loss weighted like the crops' (else a padded crop holds 4 of their
-    blocks in 576 and tiny images barely count)."""
+    blocks in 576 and tiny images barely count).
+
+    on_validation(step, graph): called after each validation (e.g. tools/family_study.py's learning curves
+    in real coded bits export and measure the graph there); it must leave the graph unchanged."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     small: list[list[Sample]] = []
@@ -147,6 +151,8 @@ def train(graph: QGraph, train_set: Sequence[Sample], val_set: Sequence[Sample],
             if checkpoint is not None:
                 torch.save({"step": step, "model": graph.state_dict(), "opt": opt.state_dict(),
                             "spec": graph.spec}, checkpoint)
+            if on_validation is not None:
+                on_validation(step, graph)
         if last:
             break
     hist.seconds = time.monotonic() - start

@@ -137,7 +137,7 @@ def test_unknown_model_name_is_refused():
 
 
 @pytest.mark.parametrize("name", ["cnn-xs-v1.mlz", "cnn-s-v1.mlz", "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz",
-                                  "rnn-s-v1-bands.mlz", "gan-xs-v1.mlz", "gan-s-v1.mlz"])
+                                  "rnn-s-v1-bands.mlz", "gan-xs-v1.mlz", "gan-s-v1.mlz", "cnn-xs-v1-strong.mlz"])
 def test_frozen_learned_files_used_hints(name):
     """The frozen files of the learned models (decoded with the other frozen files) really carry hinted
     coefficient streams, and the -bands one hints a banded stream."""
@@ -152,6 +152,8 @@ def test_frozen_learned_files_used_hints(name):
     settings = bytes(sections[2])[0]
     assert settings & coder_api.FLAG_HINTS
     assert bool(settings & coder_api.FLAG_BANDS) == name.endswith("-bands.mlz")
+    # format version 3: the STRONG coder (the default level) under the learned buckets
+    assert settings >> 4 == coder_api.FORMAT_VERSION + (1 if name.endswith("-strong.mlz") else 0)
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -58,6 +58,7 @@ from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, account, code_bit,
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
 
+BITLEN_SMALL = np.array([int(v).bit_length() for v in range(1024)], np.int64)
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)
 EXP_SLOTS = 18  # unary exponent decisions per context, caps 16 (coefficients) and 17 (residuals)
 MANT_SIZE = EXP_SLOTS * 17  # mantissa contexts per position: [exponent][bit]
@@ -118,6 +119,9 @@ ENC_MARGIN = 1 << 15  # free output bytes kept before each block (a block needs 
 
 @njit(cache=True)
 def bit_length(x):
+    """Bits of x > 0 (0 for x <= 0); a table for the usual small values, a loop above."""
+    if x < BITLEN_SMALL.size:
+        return BITLEN_SMALL[max(x, 0)]
     n = 0
     while x > 0:
         x >>= 1

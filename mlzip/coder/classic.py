@@ -58,6 +58,8 @@ from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, account, code_bit,
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
 
+EDGE_PIXELS = np.array([(y, x) for y in range(8) for x in range(8) if y < 2 or y > 5 or x < 2 or x > 5],
+                       np.int64)
 BITLEN_SMALL = np.array([int(v).bit_length() for v in range(1024)], np.int64)
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)
 EXP_SLOTS = 18  # unary exponent decisions per context, caps 16 (coefficients) and 17 (residuals)
@@ -234,35 +236,39 @@ def _grow(buf):
 
 
 @njit(cache=True)
-def _idct_no_dc(blk, q, px, tmp, rows):
+def _idct_no_dc(blk, q, px, tmp, rows, nzk, n_nz):
     """px = 4096 * pixel values of the block without its DC term (integer separable IDCT).
 
-    Only the pixels the predictions read are computed: rows 0, 1, 6, 7 and columns 0, 1, 6, 7.
+    ``nzk[:n_nz]``: the positions of the block's non-zero AC coefficients (as they were coded), so
+    no scan of all 64. Only the pixels the predictions read are computed: rows 0, 1, 6, 7 and
+    columns 0, 1, 6, 7 (``EDGE_PIXELS``).
     """
+    used = 0  # bit v: row v of tmp holds a sum
+    for i in range(n_nz):
+        k = nzk[i]
+        v = k >> 3
+        u = k & 7
+        d = np.int64(blk[k]) * q[k]
+        if used >> v & 1:
+            for x in range(8):
+                tmp[v, x] += d * ICOS[x, u]
+        else:
+            used |= 1 << v
+            for x in range(8):
+                tmp[v, x] = d * ICOS[x, u]
     n_rows = 0
     for v in range(8):
-        nonzero = False
-        for u in range(8):
-            if blk[8 * v + u] != 0 and (v or u):
-                d = np.int64(blk[8 * v + u]) * q[8 * v + u]
-                if not nonzero:
-                    nonzero = True
-                    for x in range(8):
-                        tmp[v, x] = 0
-                for x in range(8):
-                    tmp[v, x] += d * ICOS[x, u]
-        if nonzero:
+        if used >> v & 1:
             rows[n_rows] = v
             n_rows += 1
-    for y in range(8):
-        edge_row = y < 2 or y > 5
-        for x in range(8):
-            if edge_row or x < 2 or x > 5:
-                s = 0
-                for i in range(n_rows):
-                    v = rows[i]
-                    s += ICOS[y, v] * tmp[v, x]
-                px[y, x] = s >> 12
+    for i in range(EDGE_PIXELS.shape[0]):
+        y = EDGE_PIXELS[i, 0]
+        x = EDGE_PIXELS[i, 1]
+        s = 0
+        for j in range(n_rows):
+            v = rows[j]
+            s += ICOS[y, v] * tmp[v, x]
+        px[y, x] = s >> 12
 
 
 @njit(cache=True, nogil=True)  # bands are coded in parallel threads
@@ -290,6 +296,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     px = np.zeros((8, 8), np.int64)
     idct_tmp = np.zeros((8, 8), np.int64)
     idct_rows = np.zeros(8, np.int64)
+    nzk = np.zeros(64, np.int64)  # positions of the block's non-zero AC coefficients, as coded
     colnz = np.zeros(8, np.int64)
     rownz = np.zeros(8, np.int64)
     dc_unit = (q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12  # one DC step in pixels * 4096
@@ -350,6 +357,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
 
             # 2. the 7x7 coefficients
             left = nz7
+            n_nz = 0
             for i in range(8):
                 colnz[i] = 0
                 rownz[i] = 0
@@ -404,6 +412,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                              sctx2, wbase + W_SIGN7 + sy)
                 if v != 0:
                     left -= 1
+                    nzk[n_nz] = k
+                    n_nz += 1
                     colnz[k & 7] += 1
                     rownz[k >> 3] += 1
                     if decoding:
@@ -502,12 +512,14 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                                max(pred, 0), max(-pred, 0), sctx2, wbase + W_SIGNE + sy)
                 if val != 0:
                     edge_left -= 1
+                    nzk[n_nz] = k
+                    n_nz += 1
                     if decoding:
                         blk[k] = clamp16(val)
 
             # 4. DC from pixel continuity
             account(rc, PART_DC)
-            _idct_no_dc(blk, q, px, idct_tmp, idct_rows)
+            _idct_no_dc(blk, q, px, idct_tmp, idct_rows, nzk, n_nz)
             n_est = 0
             total = 0
             lo = np.int64(1) << 62

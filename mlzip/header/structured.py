@@ -19,22 +19,17 @@ END, KIND_APP0, KIND_DQT, KIND_SOF, KIND_DHT, KIND_DRI, KIND_SOS, KIND_RAW, KIND
 _KIND_BITS = 4  # room for new kinds
 _START_HEADER, _START_SEGMENTS = -1, -2
 
-_SIMPLE_ENCODERS: dict[int, tuple[int, Callable]] = {
-    APP0: (KIND_APP0, codecs.encode_app0),
-    DQT: (KIND_DQT, codecs.encode_dqt),
-    DHT: (KIND_DHT, codecs.encode_dht),
-    SOS: (KIND_SOS, codecs.encode_sos),
-    DRI: (KIND_DRI, codecs.encode_dri),
-    APP14: (KIND_ADOBE, codecs.encode_adobe),
-}
-_SIMPLE_DECODERS: dict[int, tuple[int, Callable]] = {
-    KIND_APP0: (APP0, codecs.decode_app0),
-    KIND_DQT: (DQT, codecs.decode_dqt),
-    KIND_DHT: (DHT, codecs.decode_dht),
-    KIND_SOS: (SOS, codecs.decode_sos),
-    KIND_DRI: (DRI, codecs.decode_dri),
-    KIND_ADOBE: (APP14, codecs.decode_adobe),
-}
+# segments with a codec of their own: marker, kind, encoder, decoder (one row each, both directions)
+_SIMPLE_CODECS = [
+    (APP0, KIND_APP0, codecs.encode_app0, codecs.decode_app0),
+    (DQT, KIND_DQT, codecs.encode_dqt, codecs.decode_dqt),
+    (DHT, KIND_DHT, codecs.encode_dht, codecs.decode_dht),
+    (SOS, KIND_SOS, codecs.encode_sos, codecs.decode_sos),
+    (DRI, KIND_DRI, codecs.encode_dri, codecs.decode_dri),
+    (APP14, KIND_ADOBE, codecs.encode_adobe, codecs.decode_adobe),
+]
+_SIMPLE_ENCODERS: dict[int, tuple[int, Callable]] = {m: (k, enc) for m, k, enc, _ in _SIMPLE_CODECS}
+_SIMPLE_DECODERS: dict[int, tuple[int, Callable]] = {k: (m, dec) for m, k, _, dec in _SIMPLE_CODECS}
 
 
 class _Predictor:

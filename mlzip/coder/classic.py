@@ -82,8 +82,8 @@ O_SIGNDC = O_EXPDC + (N_MAG + 1) * EXP_SLOTS
 O_MANTDC = O_SIGNDC + N_MAG + 1
 CONTEXTS_PER_SET = O_MANTDC + MANT_SIZE
 
-# Strength (format flags, see api.py): 0 = the classic model above; STRONG adds the contexts
-# below; STRONGEST also mixes the 7x7 exponents and the edge non-zero counts (docstring).
+# Strength (the blob's format version is 2 + strength, see api.py): 0 = the classic model above;
+# STRONG adds the contexts below; STRONGEST also mixes the 7x7 exponents and the edge non-zero counts (docstring).
 STRONG = 1
 STRONGEST = 2
 # the second contexts of the strong models, after both sets' classic ones (one block per set)

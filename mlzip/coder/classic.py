@@ -58,8 +58,6 @@ from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, account, code_bit,
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
 
-EDGE_PIXELS = np.array([(y, x) for y in range(8) for x in range(8) if y < 2 or y > 5 or x < 2 or x > 5],
-                       np.int64)
 BITLEN_SMALL = np.array([int(v).bit_length() for v in range(1024)], np.int64)
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)
 EXP_SLOTS = 18  # unary exponent decisions per context, caps 16 (coefficients) and 17 (residuals)
@@ -236,39 +234,51 @@ def _grow(buf):
 
 
 @njit(cache=True)
-def _idct_no_dc(blk, q, px, tmp, rows, nzk, n_nz):
-    """px = 4096 * pixel values of the block without its DC term (integer separable IDCT).
+def _idct_edges(blk, q, px, half, tmp, nzk, n_nz):
+    """px = 4096 * pixel values of the block without its DC term (integer separable IDCT), at
+    the pixels the predictions read: rows 0, 1, 6, 7 and columns 0, 1, 6, 7.
 
     ``nzk[:n_nz]``: the positions of the block's non-zero AC coefficients (as they were coded), so
-    no scan of all 64. Only the pixels the predictions read are computed: rows 0, 1, 6, 7 and
-    columns 0, 1, 6, 7 (``EDGE_PIXELS``).
+    no scan of all 64. The basis is symmetric (``ICOS[7 - x, u] = (-1)^u ICOS[x, u]``): even and
+    odd frequencies are summed apart and give pixel x (row y) and pixel 7 - x (row 7 - y) as their
+    sum and difference, half the multiplications of the plain transform and the same integers.
     """
-    used = 0  # bit v: row v of tmp holds a sum
+    used = 0  # bit v: row v of half holds a sum
     for i in range(n_nz):
         k = nzk[i]
         v = k >> 3
         u = k & 7
         d = np.int64(blk[k]) * q[k]
-        if used >> v & 1:
-            for x in range(8):
-                tmp[v, x] += d * ICOS[x, u]
-        else:
+        if not used >> v & 1:
             used |= 1 << v
             for x in range(8):
-                tmp[v, x] = d * ICOS[x, u]
-    n_rows = 0
-    for v in range(8):
+                half[v, x] = 0
+        o = (u & 1) * 4  # even u: half[v, 0..3], odd u: half[v, 4..7]
+        for x in range(4):
+            half[v, o + x] += d * ICOS[x, u]
+    if used == 0:
+        for y in range(8):
+            for x in range(8):
+                px[y, x] = 0
+        return
+    for v in range(8):  # tmp[v, x] = the 1-D IDCT of row v at pixel x
         if used >> v & 1:
-            rows[n_rows] = v
-            n_rows += 1
-    for i in range(EDGE_PIXELS.shape[0]):
-        y = EDGE_PIXELS[i, 0]
-        x = EDGE_PIXELS[i, 1]
-        s = 0
-        for j in range(n_rows):
-            v = rows[j]
-            s += ICOS[y, v] * tmp[v, x]
-        px[y, x] = s >> 12
+            for x in range(4):
+                tmp[v, x] = half[v, x] + half[v, 4 + x]
+                tmp[v, 7 - x] = half[v, x] - half[v, 4 + x]
+    for y in range(4):
+        for j in range(8 if y < 2 else 4):  # rows 0, 1 (and 7, 6) whole; rows 2, 3 (and 5, 4) at x = 0, 1, 6, 7
+            x = j if y < 2 or j < 2 else j + 4
+            ev = 0
+            od = 0
+            for v in range(0, 8, 2):
+                if used >> v & 1:
+                    ev += ICOS[y, v] * tmp[v, x]
+            for v in range(1, 8, 2):
+                if used >> v & 1:
+                    od += ICOS[y, v] * tmp[v, x]
+            px[y, x] = (ev + od) >> 12
+            px[7 - y, x] = (ev - od) >> 12
 
 
 @njit(cache=True, nogil=True)  # bands are coded in parallel threads
@@ -294,8 +304,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     bottom = np.zeros((nbx, 2, 8), np.int64)  # rows 6, 7 of the blocks above (pixels * 4096)
     right = np.zeros((2, 8), np.int64)  # columns 6, 7 of the left block
     px = np.zeros((8, 8), np.int64)
+    idct_half = np.zeros((8, 8), np.int64)
     idct_tmp = np.zeros((8, 8), np.int64)
-    idct_rows = np.zeros(8, np.int64)
     nzk = np.zeros(64, np.int64)  # positions of the block's non-zero AC coefficients, as coded
     colnz = np.zeros(8, np.int64)
     rownz = np.zeros(8, np.int64)
@@ -519,7 +529,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
 
             # 4. DC from pixel continuity
             account(rc, PART_DC)
-            _idct_no_dc(blk, q, px, idct_tmp, idct_rows, nzk, n_nz)
+            _idct_edges(blk, q, px, idct_half, idct_tmp, nzk, n_nz)
             n_est = 0
             total = 0
             lo = np.int64(1) << 62

@@ -133,3 +133,19 @@ def test_interrupt_leaves_no_partial_output(tmp_path, threads):
             assert api.decompress(packed.read_bytes()) == data
         else:
             assert (tmp_path / name).read_bytes() == data
+
+
+def test_numba_blas_probe_skip_leaves_scipy_importable():
+    """The command skips numba's scipy BLAS probe at start-up; scipy must stay importable after."""
+    code = (
+        "import importlib.util, sys\n"
+        "from mlzip import cli\n"
+        "cli._skip_numba_blas_probe()\n"
+        "import numba.np.arraymath as am\n"
+        "print('blas', am._HAVE_BLAS)\n"
+        "if importlib.util.find_spec('scipy') is not None:\n"
+        "    import scipy.linalg.cython_blas\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "blas False" in done.stdout

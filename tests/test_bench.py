@@ -139,6 +139,17 @@ def test_each_available_peer_round_trips_a_jpeg(name: str) -> None:
     assert codec.version() not in ("", "n/a")
 
 
+def test_lepton_verify_refuses_output_that_decodes_to_other_bytes(monkeypatch) -> None:
+    from mlzip.bench import codecs
+
+    monkeypatch.setattr(codecs.LeptonCodec, "compress", lambda self, data: b"packed")
+    monkeypatch.setattr(codecs.LeptonCodec, "decompress", lambda self, data: b"other")
+    with pytest.raises(ValueError, match="does not decode"):
+        codecs.LeptonVerifyCodec().compress(b"input")
+    monkeypatch.setattr(codecs.LeptonCodec, "decompress", lambda self, data: b"input")
+    assert codecs.LeptonVerifyCodec().compress(b"input") == b"packed"
+
+
 def test_mlzip_tool_round_trips_and_reports_its_path() -> None:
     codec = make_codec("mlzip-6")
     if not codec.available():
@@ -151,6 +162,9 @@ def test_mlzip_tool_round_trips_and_reports_its_path() -> None:
 
 def test_tool_names() -> None:
     assert [c.name for c in parse_tools("mlzip-1,zstd,mlzip:cnn-s-v1,zstd")] == ["mlzip-1", "zstd", "mlzip:cnn-s-v1"]
+    unverified = make_codec("mlzip-3-noverify")
+    assert (unverified.name, unverified.level, unverified.verify) == ("mlzip-3-noverify", 3, False)
+    assert make_codec("mlzip:classic-noverify").model == "classic" and make_codec("mlzip-3").verify
     assert {"mlzip-1", "mlzip-6", "mlzip-9", "lepton", "jxl", "zstd", "xz", "brotli", "packjpg", "paq8px"} <= set(default_tool_names())
     with pytest.raises(BenchError, match="unknown tool"):
         make_codec("mlzip-0")

@@ -196,3 +196,21 @@ class LeptonCodec(LibraryCodec):
 
     def version(self) -> str:
         return f"lepton_jpeg_python {distribution_version('lepton_jpeg_python')}"
+
+
+class LeptonVerifyCodec(LeptonCodec):
+    """Lepton with the check `mlzip c` makes: compress, decompress, compare.
+
+    lepton_jpeg_python's compress_bytes calls the library's encode_lepton, which does not decode its
+    output again (the library's encode_lepton_verify does, and is not exposed to Python); mlzip's
+    compress ends with that decode-and-compare. This peer does the same work, so that compress
+    speeds compare like with like (and ``mlzip-N-noverify`` against plain ``lepton``)."""
+
+    name = "lepton-verify"
+    description = "Lepton, Rust port, compress_bytes followed by decompress_bytes and a byte comparison"
+
+    def compress(self, data: bytes) -> bytes:
+        packed = super().compress(data)
+        if super().decompress(packed) != data:
+            raise ValueError("lepton's output does not decode to the input")
+        return packed

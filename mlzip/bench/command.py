@@ -17,9 +17,10 @@ if TYPE_CHECKING:  # the heavy modules load only when the command runs
     from mlzip.bench.harness import BenchRun
 
 TOOLS_HELP = (
-    "Comma-separated tools: mlzip-1 … mlzip-9, mlzip:<model>, lepton, jxl, zstd, xz, brotli, "
-    "lepton-cli, packjpg, paq8px, cjxl, brunsli. Default: mlzip-1,mlzip-6,mlzip-9 and every peer "
-    "(unavailable ones are listed as such)."
+    "Comma-separated tools: mlzip-1 … mlzip-9, mlzip:<model> (either with -noverify: compress "
+    "without the closing decode-and-compare), lepton, lepton-verify (compress, decompress, compare), "
+    "jxl, zstd, xz, brotli, lepton-cli, packjpg, paq8px, cjxl, brunsli. Default: mlzip-1,mlzip-6,"
+    "mlzip-9 and every peer (unavailable ones are listed as such)."
 )
 
 

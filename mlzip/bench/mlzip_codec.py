@@ -6,17 +6,21 @@ from typing import Any
 
 from mlzip.bench.codecs import Codec, distribution_version
 
+NO_VERIFY_SUFFIX = "-noverify"  # `mlzip c --no-verify`: compress without the closing decode-and-compare
+
 
 class MlzipCodec(Codec):
     requires = ("mlzip.api",)
 
-    def __init__(self, level: int = 6, model: str | None = None) -> None:
+    def __init__(self, level: int = 6, model: str | None = None, verify: bool = True) -> None:
         self.level = level
         self.model = model
-        self.name = f"mlzip:{model}" if model else f"mlzip-{level}"
+        self.verify = verify
+        self.name = (f"mlzip:{model}" if model else f"mlzip-{level}") + ("" if verify else NO_VERIFY_SUFFIX)
         target = f"model {model}" if model else f"level {level}"
-        # verify=True is what `mlzip c` does: its speed includes the decode-and-compare it ends with.
-        self.description = f"mlzip {target} (mlzip.api.compress, verify=True)"
+        # verify=True is what `mlzip c` does: its speed includes the decode-and-compare it ends with;
+        # the -noverify twin does the same work as lepton_jpeg_python's compress_bytes (no check)
+        self.description = f"mlzip {target} (mlzip.api.compress, verify={verify})"
 
     def version(self) -> str:
         import mlzip
@@ -27,7 +31,7 @@ class MlzipCodec(Codec):
     def compress(self, data: bytes) -> bytes:
         from mlzip import api
 
-        return api.compress(data, self.level, model=self.model, verify=True)
+        return api.compress(data, self.level, model=self.model, verify=self.verify)
 
     def decompress(self, data: bytes) -> bytes:
         from mlzip import api

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from mlzip.bench.codecs import BrotliCodec, Codec, JxlCodec, LeptonCodec, XzCodec, ZstdCodec
+from mlzip.bench.codecs import BrotliCodec, Codec, JxlCodec, LeptonCodec, LeptonVerifyCodec, XzCodec, ZstdCodec
 from mlzip.bench.errors import BenchError
 from mlzip.bench.external import command_line_peers
-from mlzip.bench.mlzip_codec import MlzipCodec
+from mlzip.bench.mlzip_codec import NO_VERIFY_SUFFIX, MlzipCodec
 
 
 def peers() -> list[Codec]:
-    return [LeptonCodec(), JxlCodec(), ZstdCodec(), XzCodec(), BrotliCodec(), *command_line_peers()]
+    return [LeptonCodec(), LeptonVerifyCodec(), JxlCodec(), ZstdCodec(), XzCodec(), BrotliCodec(), *command_line_peers()]
 
 
 DEFAULT_MLZIP_LEVELS = (1, 6, 9)
@@ -22,16 +22,20 @@ def default_tool_names() -> list[str]:
 
 
 def make_codec(name: str) -> Codec:
-    """The Codec for one tool name: ``mlzip-N`` (N in 1..9), ``mlzip:<model>`` or a peer's name."""
-    level = re.fullmatch(r"mlzip-([1-9])", name)
+    """The Codec for one tool name: ``mlzip-N`` (N in 1..9), ``mlzip:<model>``, either with
+    ``-noverify`` (compress without the closing decode-and-compare), or a peer's name."""
+    verify = not name.endswith(NO_VERIFY_SUFFIX)
+    base = name if verify else name[:-len(NO_VERIFY_SUFFIX)]
+    level = re.fullmatch(r"mlzip-([1-9])", base)
     if level:
-        return MlzipCodec(level=int(level.group(1)))
-    if name.startswith("mlzip:") and len(name) > len("mlzip:"):
-        return MlzipCodec(model=name[len("mlzip:"):])
+        return MlzipCodec(level=int(level.group(1)), verify=verify)
+    if base.startswith("mlzip:") and len(base) > len("mlzip:"):
+        return MlzipCodec(model=base[len("mlzip:"):], verify=verify)
     for peer in peers():
         if peer.name == name:
             return peer
-    known = ", ".join(["mlzip-1 … mlzip-9", "mlzip:<model>", *(p.name for p in peers())])
+    known = ", ".join(["mlzip-1 … mlzip-9", "mlzip:<model>", f"either with {NO_VERIFY_SUFFIX}",
+                       *(p.name for p in peers())])
     raise BenchError(f"unknown tool {name!r} (known: {known})")
 
 

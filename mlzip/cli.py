@@ -7,6 +7,8 @@ it uses them.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.util
 import logging
 import os
 import signal
@@ -528,30 +530,51 @@ def _write_stdout(data: bytes) -> None:
     sys.stdout.buffer.flush()
 
 
-def _skip_numba_blas_probe() -> None:
-    """Import numba's array functions without their probe of scipy's BLAS.
+class _NoBlasProbe(importlib.abc.MetaPathFinder):
+    """Lets numba import its array functions without their probe of scipy's BLAS.
 
     numba imports scipy.linalg on its first compiled call only to learn whether np.dot can be
-    compiled: 0.16 s of the 0.65 s that `mlzip c` of a small file spends starting up. mlzip's
-    kernels call no BLAS. Done for the command only (a process mlzip owns): a program that imports
-    mlzip as a library keeps numba's probe.
+    compiled: 0.16 s of the ~0.65 s that `mlzip c` of a small file spends starting up, and mlzip's
+    kernels call no BLAS. While ``numba.np.arraymath`` (the prober) executes, scipy's BLAS module
+    is marked unimportable; afterwards it imports as usual. Installed by the command only (a process
+    mlzip owns; a program that imports mlzip as a library keeps numba's probe), and lazily: nothing
+    is imported until numba is.
     """
-    blocked = "scipy.linalg.cython_blas"
-    if blocked in sys.modules:
-        return
-    sys.modules[blocked] = None  # type: ignore[assignment]  # makes its import raise ImportError
-    try:
-        import numba.np.arraymath  # noqa: F401
-    except ImportError:
-        pass
-    finally:
-        del sys.modules[blocked]
+
+    TARGET = "numba.np.arraymath"
+    BLOCKED = "scipy.linalg.cython_blas"
+
+    def find_spec(self, name, path, target=None):
+        if name != self.TARGET:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None and self.BLOCKED not in sys.modules:
+            spec.loader = _BlockDuring(spec.loader, self.BLOCKED)
+        return spec
+
+
+class _BlockDuring(importlib.abc.Loader):
+    def __init__(self, loader, blocked: str) -> None:
+        self.loader, self.blocked = loader, blocked
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        sys.modules[self.blocked] = None  # type: ignore[assignment]  # its import raises ImportError
+        try:
+            self.loader.exec_module(module)
+        finally:
+            if sys.modules.get(self.blocked, 0) is None:
+                del sys.modules[self.blocked]
 
 
 def main() -> None:
     """Entry point of the `mlzip` script and of `python -m mlzip`."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    _skip_numba_blas_probe()
+    if not any(isinstance(f, _NoBlasProbe) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NoBlasProbe())
     if os.environ.get("_MLZIP_COMPLETE"):
         from typer.completion import completion_init
 

@@ -140,9 +140,10 @@ def test_numba_blas_probe_skip_leaves_scipy_importable():
     code = (
         "import importlib.util, sys\n"
         "from mlzip import cli\n"
-        "cli._skip_numba_blas_probe()\n"
+        "sys.meta_path.insert(0, cli._NoBlasProbe())\n"
         "import numba.np.arraymath as am\n"
         "print('blas', am._HAVE_BLAS)\n"
+        "assert not any(isinstance(f, cli._NoBlasProbe) for f in sys.meta_path)\n"
         "if importlib.util.find_spec('scipy') is not None:\n"
         "    import scipy.linalg.cython_blas\n"
     )

@@ -63,13 +63,13 @@ def test_jpegs_round_trip_at_each_strength(level, args):
 
 
 def test_level_mapping():
-    assert [strength_for_level(level) for level in range(1, 10)] == [0] * 5 + [STRONG] * 3 + [STRONGEST]
+    assert [strength_for_level(level) for level in range(1, 10)] == [0] * 3 + [STRONG] * 2 + [STRONGEST] * 4
     with pytest.raises(ValueError):
         strength_for_level(10)
     coefs = _planes([(3, 3)], FILLS["random_small"])
     blobs = [encode_coefficients(coefs, _q(1), [(1, 1)], level=lv, strength=strength_for_level(lv))
              for lv in range(1, 10)]
-    assert len(set(blobs[:5])) == 1 and len(set(blobs[5:8])) == 1 and len(set(blobs)) == 3
+    assert len(set(blobs[:3])) == 1 and len(set(blobs[3:5])) == 1 and len(set(blobs[5:])) == 1 and len(set(blobs)) == 3
     assert blobs[0] == encode_coefficients(coefs, _q(1), [(1, 1)])  # strength 0 is the default
 
 

@@ -48,7 +48,7 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         # written at LEVELS' level: the strong coefficient models (mlzip.coder.strength_for_level)
         "classic-strong-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000003))],
         "classic-strongest-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000004))],
-        # a learned model's chroma buckets driving the STRONG coder (the default level with --model)
+        # a learned model's chroma buckets driving the STRONG coder (level 4 with --model)
         "cnn-xs-v1-strong.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000103, model="cnn-xs-v1"))],
     }
 
@@ -72,7 +72,7 @@ def _coder_bands(file_name: str):
 
 # The level each file is written at (others: 9). The JPEG files made before the strong models were
 # written at 9 when every level coded the classic way; levels 1-5 still do.
-LEVELS = {"classic-strong-v1.mlz": 6, "classic-strongest-v1.mlz": 9, "cnn-xs-v1-strong.mlz": 6,
+LEVELS = {"classic-strong-v1.mlz": 4, "classic-strongest-v1.mlz": 9, "cnn-xs-v1-strong.mlz": 4,
           **{name: 5 for name in ("classic-v1.mlz", "classic-v2-bands.mlz", "cnn-xs-v1.mlz", "cnn-s-v1.mlz",
                                   "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz", "rnn-s-v1-bands.mlz",
                                   "gan-xs-v1.mlz", "gan-s-v1.mlz")}}

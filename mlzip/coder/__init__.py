@@ -19,7 +19,7 @@ starting from a trained prior (:mod:`mlzip.coder.prior`, file ``classic_prior_v1
 argument): 0 = the classic model (:mod:`mlzip.coder.classic`, the only one of the first files),
 1 = STRONG and 2 = STRONGEST (more contexts, some decisions mixed from two contexts by
 :mod:`mlzip.coder.mixer`; listed in classic's docstring). ``strength_for_level`` maps the
-container's ``-1 … -9``: 1-5 classic, 6-8 STRONG, 9 STRONGEST (see its docstring for measured
+container's ``-1 … -9``: 1-3 classic, 4-5 STRONG, 6-9 STRONGEST (see its docstring for measured
 sizes and speeds). ``level`` itself changes nothing else. Measured alternative: without
 the pixel-continuity edge predictions the coder was about 10 % faster and 1.1 % larger.
 

@@ -121,12 +121,13 @@ def _prepare_sampling(sampling, n: int) -> list[tuple[int, int]]:
 
 def strength_for_level(level: int) -> int:
     """Container levels -> model strength (the models: mlzip.coder.classic's docstring).
-    1-5: classic (fastest); 6-8: STRONG (16 dev photos: 0.85 % fewer coefficient bytes, 300 CIFAR
-    validation files 3.6 % fewer; encode +24 %, decode +27 % CPU); 9: STRONGEST (1.3 % / 3.6 %
-    fewer; encode +65 %, decode +70 % CPU)."""
+    1-3: classic (fastest); 4-5: STRONG (16 dev photos: 0.85 % fewer coefficient bytes, 300 CIFAR
+    validation files 3.6 % fewer; encode +24 %, decode +27 % CPU); 6-9 (6 is the default):
+    STRONGEST (1.3 % / 3.6 % fewer; encode +65 %, decode +70 % CPU). The default is the strongest
+    model whose speed stays above a third of Lepton's in the same run (README "Results")."""
     if not 1 <= level <= 9:
         raise ValueError(f"level {level} outside 1..9")
-    return 0 if level <= 5 else (classic.STRONG if level <= 8 else classic.STRONGEST)
+    return 0 if level <= 3 else (classic.STRONG if level <= 5 else classic.STRONGEST)
 
 
 def _strength(settings: int) -> int:

@@ -255,3 +255,12 @@ def test_encode_header_cache_keeps_headers_apart():
     for h, b in zip(reversed(headers), reversed(first)):
         assert encode_header(memoryview(h)) == b
         assert decode_header(b) == h
+
+
+def test_small_blob_decodes_are_cached_and_damage_still_raises():
+    header = _header(quality=80)
+    blob = encode_header(header)
+    assert decode_header(blob) == header == decode_header(bytearray(blob)) == decode_header(memoryview(blob))
+    for damaged in (b"", b"\xff", b"\xff"):  # the second b"\xff" would be a cached error, if errors were cached
+        with pytest.raises(CorruptMember):
+            decode_header(damaged)

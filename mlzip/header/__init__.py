@@ -73,7 +73,21 @@ def _encode_small_header(header: bytes) -> bytes:
 
 
 def decode_header(blob: bytes) -> bytes:
+    blob = bytes(blob)
+    if len(blob) <= _CACHED_BLOB_BYTES:
+        return _decode_small_header(blob)
     return _decode(blob, True, HeaderState())
+
+
+# Compact blobs up to this size keep their decoded header for the next member with the same blob
+# (sets of small files share one: 7 bytes for every CIFAR-10 JPEG; structural decoding was a fifth
+# of their decompress time).
+_CACHED_BLOB_BYTES = 512
+
+
+@lru_cache(maxsize=32)
+def _decode_small_header(blob: bytes) -> bytes:
+    return _decode(blob, True, HeaderState())  # a pure function of the bytes (errors are not cached)
 
 
 def encode_segments(data: bytes, context: bytes = b"") -> bytes:

@@ -8,6 +8,7 @@ import pytest
 from jpeg_fixtures import make_jpeg
 from mlzip import jpeg
 from mlzip.coder import api, bands, decode_coefficients, encode_coefficients
+from mlzip.coder.classic import STRONGEST
 from mlzip.errors import CorruptMember
 
 Q = np.arange(1, 65, dtype=np.uint16)
@@ -134,6 +135,14 @@ def test_bands_chosen_by_size_round_trip(monkeypatch):
     coefs = _random([(20, 10), (10, 5), (10, 5)], seed=5)
     blob = _round_trip(coefs, S420)
     assert blob[0] & api.FLAG_BANDS
+
+
+def test_best_level_codes_one_band(monkeypatch):
+    monkeypatch.setattr(bands, "MIN_BANDED_BLOCKS", 64)
+    coefs = _random([(20, 10), (10, 5), (10, 5)], seed=6)
+    for level in (api.ONE_BAND_LEVEL - 1, api.ONE_BAND_LEVEL):
+        blob = _round_trip(coefs, S420, level=level, strength=STRONGEST)
+        assert bool(blob[0] & api.FLAG_BANDS) == (level < api.ONE_BAND_LEVEL)
 
 
 def test_threads_setting(monkeypatch):

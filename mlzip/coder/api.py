@@ -56,6 +56,9 @@ _V2_FLAGS = FLAG_HINTS | FLAG_PRIOR | FLAG_BANDS
 KNOWN_FLAGS = {1: FLAG_HINTS | FLAG_PRIOR, 2: _V2_FLAGS, 3: _V2_FLAGS, 4: _V2_FLAGS}
 MAX_STRENGTH = classic.STRONGEST
 ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
+# The best level codes every image in one band: no context restarts (0.17 % smaller on the dev
+# corpus's banded photos), no parallel threads (about half the wall-clock speed on those)
+ONE_BAND_LEVEL = 9
 LUMA_GUIDE = True
 USE_PRIOR = True
 # block grids past this (per component) are refused: the JPEG layer rejects such images earlier
@@ -245,7 +248,7 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
     if model is not None:
         starts = [0]
     elif band_starts is None:
-        starts = bands.choose(planes, sampling)
+        starts = [0] if level >= ONE_BAND_LEVEL else bands.choose(planes, sampling)
     else:
         starts = _check_starts(band_starts, bands.mcu_rows([p.shape[:2] for p in planes], sampling))
     settings = ((FORMAT_VERSION + strength) << 4) | (FLAG_HINTS if hints is not None or hint_fn is not None else 0)

@@ -555,8 +555,13 @@ class _NoBlasProbe(importlib.abc.MetaPathFinder):
 
 
 class _BlockDuring(importlib.abc.Loader):
+    """The module's own loader, with ``blocked`` unimportable while the module executes."""
+
     def __init__(self, loader, blocked: str) -> None:
         self.loader, self.blocked = loader, blocked
+
+    def __getattr__(self, name: str):  # get_source, get_filename, ...: the real loader's
+        return getattr(self.loader, name)
 
     def create_module(self, spec):
         return self.loader.create_module(spec)

@@ -80,7 +80,7 @@ def _decode(mode: int, model_id: int, sections: list[bytes], original_size: int)
     header = decode_header(sections[0])
     layout = _unpack_layout(sections[1])
     info = jpeg.describe(header, layout)
-    if info.blocks > limits.max_jpeg_blocks(original_size):  # encode refuses such files: never allocate them
+    if info.blocks > limits.max_decoded_jpeg_blocks(original_size):  # encode refuses such files: never allocate them
         raise CorruptMember(f"JPEG header declares {info.blocks} blocks, too many for {original_size} bytes")
     shapes = [(c.blocks_y, c.blocks_x) for c in info]
     if mode == MODE_JPEG_PLAIN:

@@ -16,14 +16,24 @@ MAX_NAME_BYTES = 4096
 MAX_JPEG_SCANS = 128
 
 # Declared blocks (8x8, all components) a JPEG may have: a free allowance plus so many per input byte.
-# A complete JPEG codes every block with at least one bit, so it has at most 8 blocks per byte (flat
-# images from Pillow at quality 1: 4); more means a hostile header or a mostly missing file, which
-# would cost memory and time out of all proportion to its size (a 400-byte file declaring 8000x8000).
-# Refused files go to zstd; an .mlz member whose JPEG header breaks the rule is corrupt.
+# A complete JPEG codes every block with at least one bit (a Huffman code is at least one bit long),
+# so it has at most 8 blocks per byte of scan data (flat images from Pillow at quality 1: under 4);
+# more means a hostile header or a mostly missing file, which would cost memory and time out of all
+# proportion to its size (a 400-byte file declaring 8000x8000). Compress refuses such files (they
+# go to zstd) before allocating anything of the declared size.
 JPEG_FREE_BLOCKS = 1 << 16
-JPEG_BLOCKS_PER_BYTE = 16
+JPEG_BLOCKS_PER_BYTE = 8
+# Decode: an .mlz member whose JPEG header declares more than this is corrupt. Larger than the
+# compress bound because members written while that bound was 16 blocks per byte (before
+# 2026-11-25) must decode forever.
+JPEG_DECODE_BLOCKS_PER_BYTE = 16
 
 
 def max_jpeg_blocks(input_bytes: int) -> int:
-    """Most declared blocks a JPEG file of input_bytes bytes may have (see JPEG_BLOCKS_PER_BYTE)."""
+    """Most declared blocks compress accepts in a JPEG file of input_bytes bytes (JPEG_BLOCKS_PER_BYTE)."""
     return JPEG_FREE_BLOCKS + JPEG_BLOCKS_PER_BYTE * input_bytes
+
+
+def max_decoded_jpeg_blocks(original_size: int) -> int:
+    """Most declared blocks a member's JPEG of original_size bytes may have when decoding."""
+    return JPEG_FREE_BLOCKS + JPEG_DECODE_BLOCKS_PER_BYTE * original_size

@@ -1,6 +1,7 @@
 """The declared-size rule (mlzip.limits.max_jpeg_blocks): a JPEG may declare at most a free allowance
 plus JPEG_BLOCKS_PER_BYTE blocks per byte of the file. Compress refuses more (zstd path), decode calls a
-member that declares more corruption; both before anything of the declared size is allocated."""
+member that declares more than JPEG_DECODE_BLOCKS_PER_BYTE allow corruption; both before anything of the
+declared size is allocated."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def with_comment(data: bytes, size: int) -> bytes:
 def test_allowance_grows_with_the_input():
     assert limits.max_jpeg_blocks(0) == limits.JPEG_FREE_BLOCKS
     assert limits.max_jpeg_blocks(1000) == limits.JPEG_FREE_BLOCKS + 1000 * limits.JPEG_BLOCKS_PER_BYTE
+    # decoding allows more: members written under the earlier bound of 16 blocks per byte must decode
+    assert limits.max_decoded_jpeg_blocks(1000) == limits.JPEG_FREE_BLOCKS + 16_000 >= limits.max_jpeg_blocks(1000)
 
 
 def test_parse_refuses_one_block_past_the_allowance(monkeypatch):
@@ -45,7 +48,7 @@ def test_flat_images_are_far_inside_the_rule_without_the_free_allowance(monkeypa
         flat = Image.new(mode, (512, 512), 128 if mode == "L" else (90, 140, 200))
         for args in ({}, {"optimize": True}, {"progressive": True}, {"subsampling": 0, "optimize": True}):
             data = jpeg_bytes(flat, quality=1, **args)
-            assert blocks_of(data) <= limits.JPEG_BLOCKS_PER_BYTE * len(data) // 3, (mode, args)
+            assert blocks_of(data) <= limits.JPEG_BLOCKS_PER_BYTE * len(data) // 2, (mode, args)
 
 
 def test_small_file_declaring_a_large_image_takes_zstd():

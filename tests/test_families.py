@@ -9,7 +9,7 @@ from mlzip.nn import IntModel
 torch = pytest.importorskip("torch")
 from mlzip.train.arch import rnn_spec, spec_for_scheme  # noqa: E402
 from mlzip.train.qat import QGraph, int_forward_torch  # noqa: E402
-from tests.test_nn import _inputs, assert_batch_and_tile_invariant  # noqa: E402
+from tests.test_nn import _inputs, assert_batch_and_tile_invariant, assert_float_twin_tracks  # noqa: E402
 
 
 def _rnn(seed: int, width: int = 8, depth: int = 2, hidden: int = 6) -> tuple[QGraph, IntModel]:
@@ -39,12 +39,7 @@ def test_rnn_numpy_runtime_equals_torch_integer_forward(seed):
 
 def test_rnn_float_twin_tracks_integer_forward():
     g, model = _rnn(4)
-    x = _inputs(4, 1, 3, 9, 16)
-    with torch.no_grad():
-        fq = g(torch.tensor(x, dtype=torch.float32))["head"].numpy() * 256
-    exact = model.forward(x)["head"]
-    assert np.mean(np.abs(fq - exact)) < 2.0
-    assert np.corrcoef(fq.ravel(), exact.ravel())[0, 1] > 0.999
+    assert_float_twin_tracks(g, model, _inputs(4, 1, 3, 9, 16), 2.0)
 
 
 def test_row_gru_state_runs_along_the_row_in_its_direction():

@@ -74,7 +74,7 @@ def _decode(mode: int, model_id: int, sections: list[bytes], original_size: int)
     if len(sections) != 3:
         raise CorruptMember(f"{len(sections)} sections where 3 belong")
     if mode == MODE_JPEG_PLAIN and model_id != PLAIN_MODEL_ID:
-        raise ModelError(f"model id {model_id} is unknown to this mlzip (upgrade mlzip)")
+        raise _unknown_model(model_id)
     if mode == MODE_MODEL:
         _check_known(model_id)
     header = decode_header(sections[0])
@@ -117,11 +117,15 @@ def _check_known(model_id: int) -> None:
     if model_id == CLASSIC_MODEL_ID:
         return
     if model_id < registry.FIRST_LEARNED_ID:
-        raise ModelError(f"model id {model_id} is unknown to this mlzip (upgrade mlzip)")
+        raise _unknown_model(model_id)
     try:
         registry.lookup(model_id)
     except ModelError:
-        raise ModelError(f"model id {model_id} is unknown to this mlzip (upgrade mlzip)") from None
+        raise _unknown_model(model_id) from None
+
+
+def _unknown_model(model_id: int) -> ModelError:
+    return ModelError(f"model id {model_id} is unknown to this mlzip (upgrade mlzip)")
 
 
 def _hint_fn(model_id: int, shapes: list[tuple[int, int]], qtables: list, sampling: list[tuple[int, int]]):

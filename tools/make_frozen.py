@@ -71,9 +71,9 @@ def _coder_bands(file_name: str):
 
 
 # The level each file is written at (others: 9). The JPEG files made before the strong models were
-# written at 9 when every level coded the classic way; levels 1-5 still do.
+# written at 9 when every level coded the classic way; levels 1-3 still do.
 LEVELS = {"classic-strong-v1.mlz": 4, "classic-strongest-v1.mlz": 9, "cnn-xs-v1-strong.mlz": 4,
-          **{name: 5 for name in ("classic-v1.mlz", "classic-v2-bands.mlz", "cnn-xs-v1.mlz", "cnn-s-v1.mlz",
+          **{name: 3 for name in ("classic-v1.mlz", "classic-v2-bands.mlz", "cnn-xs-v1.mlz", "cnn-s-v1.mlz",
                                   "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz", "rnn-s-v1-bands.mlz",
                                   "gan-xs-v1.mlz", "gan-s-v1.mlz")}}
 

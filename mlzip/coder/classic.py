@@ -22,7 +22,7 @@ and decodes (``code_bit`` returns the decoded bit), so the two can never disagre
 Every value is coded as exponent (unary), sign and mantissa bits (``code_int``); mantissa bits
 below the top four are coded raw. Contexts start from a trained prior (``prior.py``).
 
-The strong models (``strength`` STRONG, levels 6-8, and STRONGEST, level 9) add, on top of
+The strong models (``strength`` STRONG, levels 4-5, and STRONGEST, levels 6-9) add, on top of
 all that (measured on 16 dev photos / 300 CIFAR validation files, coefficient bytes):
 
 * the modelled mantissa bits also see where the predicted magnitude lies against each bit's
@@ -392,12 +392,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 else:
                     pmb = min(bit_length(pm4 >> 2), N_MAG - 1)
                 ectx = lb_base + (NZ_LEFT_BUCKET[left] * N_MAG + pmb) * EXP_SLOTS * 49 + j
-                sa = 0
-                if has_a:
-                    sa = 1 if blk_a[k] > 0 else (2 if blk_a[k] < 0 else 0)
-                sl = 0
-                if has_l:
-                    sl = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
+                sa = sign3(blk_a[k]) if has_a else 0
+                sl = sign3(blk_l[k]) if has_l else 0
                 ectx2 = -1
                 sctx2 = -1
                 sy = 0
@@ -494,9 +490,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 nmb = min(bit_length(nmag), 2)
                 nsg = 0
                 if e < 7 and has_l:
-                    nsg = 1 if blk_l[k] > 0 else (2 if blk_l[k] < 0 else 0)
+                    nsg = sign3(blk_l[k])
                 elif e >= 7 and has_a:
-                    nsg = 1 if blk_a[k] > 0 else (2 if blk_a[k] < 0 else 0)
+                    nsg = sign3(blk_a[k])
                 lb = min(edge_left, 4) - 1
                 ectx = (set_base + O_EXPE + (((pb * 3 + min(line, 2)) * 4 + lb) * 3 + nmb) * EXP_SLOTS * N_EDGE
                         + e)

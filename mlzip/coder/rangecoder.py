@@ -67,7 +67,7 @@ def new_encoder() -> np.ndarray:
 def start_accounting(rc: np.ndarray) -> None:
     """Count bits per part of the model from here on (see ``account``)."""
     rc[ACCOUNT] = 1
-    rc[MARK] = int((8.0 * (rc[POS] + rc[CACHE_SIZE]) - np.log2(float(rc[RANGE]))) * 65536.0)
+    rc[MARK] = _code_length(rc)
 
 
 def new_decoder(buf: np.ndarray) -> np.ndarray:
@@ -164,11 +164,17 @@ def code_bit(rc, buf, model, recip, ctx, bit):
 
 
 @njit(cache=True, inline="always")
+def _code_length(rc):
+    """The code length so far in 1/65536 bit, up to a constant: 8 x bytes out (or in) minus log2
+    of the range."""
+    return np.int64((8.0 * (rc[POS] + rc[CACHE_SIZE]) - np.log2(np.float64(rc[RANGE]))) * 65536.0)
+
+
+@njit(cache=True, inline="always")
 def account(rc, part):
-    """Charge the bits coded since the last call to the part then current, and switch to ``part``.
-    The code length so far is 8 x bytes out (or in) minus log2 of the range, up to a constant."""
+    """Charge the bits coded since the last call to the part then current, and switch to ``part``."""
     if rc[ACCOUNT]:
-        now = np.int64((8.0 * (rc[POS] + rc[CACHE_SIZE]) - np.log2(np.float64(rc[RANGE]))) * 65536.0)
+        now = _code_length(rc)
         rc[ACC + rc[PART]] += now - rc[MARK]
         rc[MARK] = now
         rc[PART] = part

@@ -53,7 +53,7 @@ def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[b
         sampling = [(c.h, c.v) for c in info]
         hint_fn = _hint_fn(model_id, [c.shape[:2] for c in coefs], qtables, sampling)
         mode, coded = MODE_MODEL, encode_coefficients(coefs, qtables, sampling, level=level, hint_fn=hint_fn,
-                                                         strength=strength_for_level(level))
+                                                         strength=strength_for_level(level, hint_fn is not None))
     return mode, model_id, [encode_header(header), _pack_layout(layout), coded]
 
 

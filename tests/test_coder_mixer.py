@@ -26,14 +26,15 @@ def ref_stretch(p: int) -> int:
 
 
 class ReferenceMixer(ReferenceCoder):
-    """Two adaptive contexts mixed in the logistic domain, weights learnt online."""
+    """Two (or three) adaptive contexts mixed in the logistic domain, weights learnt online."""
 
-    def __init__(self, n_contexts: int, limit: int, n_sets: int):
+    def __init__(self, n_contexts: int, limit: int, n_sets: int, n_mixed: int = 2):
         super().__init__(n_contexts, limit)
-        self.weights = [[1 << 16, 0, 0] for _ in range(n_sets)]
+        self.weights = [[1 << 16] + [0] * n_mixed for _ in range(n_sets)]
 
-    def encode_mixed(self, c1: int, c2: int, wset: int, bit: int):
-        x = [ref_stretch(self.prob[c1]), ref_stretch(self.prob[c2]), 256]
+    def encode_mixed(self, c1: int, c2: int, wset: int, bit: int, c3: int | None = None):
+        ctxs = [c1, c2] + ([] if c3 is None else [c3])
+        x = [ref_stretch(self.prob[c]) for c in ctxs] + [256]
         w = self.weights[wset]
         dot = sum(wi * xi for wi, xi in zip(w, x)) >> 16
         p = ref_squash(min(max(dot, -2047), 2047))
@@ -41,8 +42,8 @@ class ReferenceMixer(ReferenceCoder):
         self.encode_p(p, bit)
         err = ((bit << 16) - p) * mixer.LEARNING_RATE
         self.weights[wset] = [wi + ((xi * err) >> mixer.LEARNING_SHIFT) for wi, xi in zip(w, x)]
-        self.adapt(c1, bit)
-        self.adapt(c2, bit)
+        for c in ctxs:
+            self.adapt(c, bit)
 
 
 def _decisions(n, seed):
@@ -53,6 +54,24 @@ def _decisions(n, seed):
     skew = rng.random(12) ** 3
     bits = (rng.random(n) < (skew[c1] + skew[c2]) / 2).astype(np.int64)
     return c1, c2, wsets, bits
+
+
+def _third_contexts(bits, seed):
+    """Contexts 12..15 that see the bit 80 % of the time: the mixer must come to trust them."""
+    rng = np.random.default_rng(seed)
+    return np.where(rng.random(bits.size) < 0.8, 12 + 2 * bits, 13 + 2 * (1 - bits)).astype(np.int64)
+
+
+def _numba_code3(c1, c2, c3, wsets, bits, data=None):
+    model = rc_mod.new_contexts(16)
+    rc = rc_mod.new_encoder() if data is None else rc_mod.new_decoder(data)
+    buf = np.zeros(4 * bits.size + 16, np.uint8) if data is None else data
+    out = mixer.code_mixed3_bits(rc, buf, model, rc_mod.rate_table(30), c1, c2, c3,
+                                 mixer.new_weights(3, mixer.N_INPUTS3), wsets, bits if data is None else np.zeros_like(bits))
+    if data is not None:
+        return out
+    rc_mod.flush(rc, buf)
+    return buf[:rc[rc_mod.POS]].tobytes()
 
 
 def _numba_code(c1, c2, wsets, bits, data=None):
@@ -88,3 +107,16 @@ def test_mixed_decoder_inverts_encoder():
     c1, c2, wsets, bits = _decisions(20000, seed=4)
     data = np.frombuffer(_numba_code(c1, c2, wsets, bits), np.uint8).copy()
     assert np.array_equal(_numba_code(c1, c2, wsets, bits, data), bits)
+
+
+def test_three_context_mixer_matches_reference_and_uses_the_third():
+    c1, c2, wsets, bits = _decisions(3000, seed=5)
+    c3 = _third_contexts(bits, seed=6)
+    ref = ReferenceMixer(16, 30, 3, n_mixed=3)
+    for a, b, c, w, bit in zip(c1.tolist(), c2.tolist(), c3.tolist(), wsets.tolist(), bits.tolist()):
+        ref.encode_mixed(a, b, w, bit, c)
+    coded = _numba_code3(c1, c2, c3, wsets, bits)
+    assert coded == ref.finish()
+    assert len(coded) < 0.9 * len(_numba_code(c1, c2, wsets, bits))  # the informative third input pays
+    data = np.frombuffer(coded, np.uint8).copy()
+    assert np.array_equal(_numba_code3(c1, c2, c3, wsets, bits, data), bits)

@@ -1,4 +1,4 @@
-"""The strong coefficient models (strength 1 and 2): round trips, levels, flags."""
+"""The strong coefficient models (strength 1 to 3): round trips, levels, flags."""
 
 import numpy as np
 import pytest
@@ -6,11 +6,11 @@ import pytest
 from jpeg_fixtures import make_jpeg
 from mlzip import api as mlzip_api
 from mlzip.coder import api, decode_coefficients, encode_coefficients, strength_for_level
-from mlzip.coder.classic import STRONG, STRONGEST
+from mlzip.coder.classic import HINTS_MIXED, STRONG, STRONGEST
 from mlzip.errors import CorruptMember
 from test_coder import FILLS, RNG, SAMPLING, _jpeg_coefficients, _planes, _q, _round_trip, _shapes
 
-STRENGTHS = [STRONG, STRONGEST]
+STRENGTHS = [STRONG, STRONGEST, HINTS_MIXED]
 
 
 @pytest.mark.parametrize("strength", STRENGTHS)
@@ -71,14 +71,34 @@ def test_level_mapping():
              for lv in range(1, 10)]
     assert len(set(blobs[:3])) == 1 and len(set(blobs[3:5])) == 1 and len(set(blobs[5:])) == 1 and len(set(blobs)) == 3
     assert blobs[0] == encode_coefficients(coefs, _q(1), [(1, 1)])  # strength 0 is the default
+    # a learned model's hints are mixed from level 6; below, they replace buckets as before
+    assert ([strength_for_level(level, learned=True) for level in range(1, 10)]
+            == [0] * 3 + [STRONG] * 2 + [HINTS_MIXED] * 4)
+
+
+def test_mixed_hints_change_the_stream_and_round_trip():
+    coefs = _planes([(9, 11)] * 3, FILLS["random_small"])
+    hints = [None] + [RNG.integers(0, 13, (9, 11, 64)).astype(np.uint8) for _ in range(2)]
+    mixed = _round_trip(coefs, _q(3, 2), [(1, 1)] * 3, hints=hints, strength=HINTS_MIXED)
+    replaced = _round_trip(coefs, _q(3, 2), [(1, 1)] * 3, hints=hints, strength=STRONGEST)
+    assert mixed[0] >> 4 == api.FORMAT_VERSION + HINTS_MIXED and mixed[5:] != replaced[5:]
+    # without hints HINTS_MIXED codes exactly as STRONGEST (only the version, and so the CRC, differ)
+    plain = encode_coefficients(coefs, _q(3, 2), [(1, 1)] * 3, strength=HINTS_MIXED)
+    assert plain[5:] == encode_coefficients(coefs, _q(3, 2), [(1, 1)] * 3, strength=STRONGEST)[5:]
+    # decoding a mixed stream without its hints, or as the bucket model, is detected
+    with pytest.raises(CorruptMember):
+        decode_coefficients(mixed, [(9, 11)] * 3, _q(3, 2), [(1, 1)] * 3)
+    as_strongest = bytes([(api.FORMAT_VERSION + STRONGEST) << 4 | (mixed[0] & 0xF)]) + mixed[1:]
+    with pytest.raises(CorruptMember):
+        decode_coefficients(as_strongest, [(9, 11)] * 3, _q(3, 2), [(1, 1)] * 3, hints=hints)
 
 
 def test_unknown_strength_is_refused():
     coefs = _planes([(3, 3)], FILLS["random_small"])
     with pytest.raises(ValueError):
-        encode_coefficients(coefs, _q(1), [(1, 1)], strength=3)
+        encode_coefficients(coefs, _q(1), [(1, 1)], strength=HINTS_MIXED + 1)
     blob = encode_coefficients(coefs, _q(1), [(1, 1)], strength=STRONGEST)
-    bad = bytes([(api.FORMAT_VERSION + 3) << 4 | (blob[0] & 0xF)]) + blob[1:]  # no such model
+    bad = bytes([(api.FORMAT_VERSION + HINTS_MIXED + 1) << 4 | (blob[0] & 0xF)]) + blob[1:]  # no such model
     with pytest.raises(CorruptMember):
         decode_coefficients(bad, [(3, 3)], _q(1), [(1, 1)])
     # the strength is part of the checksummed settings: flipping it is detected

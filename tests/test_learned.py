@@ -136,8 +136,12 @@ def test_unknown_model_name_is_refused():
         api.compress(make_jpeg(40, 32), 6, model="cnn-zz-v9")
 
 
-@pytest.mark.parametrize("name", ["cnn-xs-v1.mlz", "cnn-s-v1.mlz", "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz",
-                                  "rnn-s-v1-bands.mlz", "gan-xs-v1.mlz", "gan-s-v1.mlz", "cnn-xs-v1-strong.mlz"])
+# every shipped model has frozen files of its own; the file name's suffix -> the coder's format version it must carry
+_FROZEN_VERSION = {"-strong.mlz": 1, "-strongest.mlz": 2, "-mixed.mlz": 3}
+
+
+@pytest.mark.parametrize("name", [f"{m}.mlz" for m in SHIPPED] + [f"{m}-mixed.mlz" for m in SHIPPED]
+                         + ["cnn-s-v1-bands.mlz", "rnn-s-v1-bands.mlz", "cnn-xs-v1-strong.mlz", "cnn-xs-v1-strongest.mlz"])
 def test_frozen_learned_files_used_hints(name):
     """The frozen files of the learned models (decoded with the other frozen files) really carry hinted
     coefficient streams, and the -bands one hints a banded stream."""
@@ -152,8 +156,9 @@ def test_frozen_learned_files_used_hints(name):
     settings = bytes(sections[2])[0]
     assert settings & coder_api.FLAG_HINTS
     assert bool(settings & coder_api.FLAG_BANDS) == name.endswith("-bands.mlz")
-    # format version 3: the STRONG coder (the default level) under the learned buckets
-    assert settings >> 4 == coder_api.FORMAT_VERSION + (1 if name.endswith("-strong.mlz") else 0)
+    # versions 3 and 4: the STRONG and STRONGEST coders under the learned buckets; 5: hints mixed
+    strength = next((v for suffix, v in _FROZEN_VERSION.items() if name.endswith(suffix)), 0)
+    assert settings >> 4 == coder_api.FORMAT_VERSION + strength
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -50,6 +50,11 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         "classic-strongest-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000004))],
         # a learned model's chroma buckets driving the STRONG coder (level 4 with --model)
         "cnn-xs-v1-strong.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000103, model="cnn-xs-v1"))],
+        # level 6 with --model before HINTS_MIXED: the buckets replaced in the STRONGEST coder (version 4)
+        "cnn-xs-v1-strongest.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000104, model="cnn-xs-v1"))],
+        # every shipped model's hints mixed into the STRONGEST coder (HINTS_MIXED, version 5; level 9)
+        **{f"{m}-mixed.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000130 + i, model=m))]
+           for i, m in enumerate(("cnn-xs-v1", "cnn-s-v1", "rnn-xs-v1", "rnn-s-v1", "gan-xs-v1", "gan-s-v1"))},
     }
 
 
@@ -72,7 +77,7 @@ def _coder_bands(file_name: str):
 
 # The level each file is written at (others: 9). The JPEG files made before the strong models were
 # written at 9 when every level coded the classic way; levels 1-3 still do.
-LEVELS = {"classic-strong-v1.mlz": 4, "classic-strongest-v1.mlz": 9, "cnn-xs-v1-strong.mlz": 4,
+LEVELS = {"classic-strong-v1.mlz": 4, "cnn-xs-v1-strongest.mlz": 6, "classic-strongest-v1.mlz": 9, "cnn-xs-v1-strong.mlz": 4,
           **{name: 3 for name in ("classic-v1.mlz", "classic-v2-bands.mlz", "cnn-xs-v1.mlz", "cnn-s-v1.mlz",
                                   "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz", "rnn-s-v1-bands.mlz",
                                   "gan-xs-v1.mlz", "gan-s-v1.mlz")}}

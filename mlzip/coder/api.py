@@ -3,9 +3,10 @@
 Blob layout (version 2, written now)::
 
     byte 0      settings: high nibble = format version, low nibble = flags (bit 0: hints
-                used, bit 1: contexts start from the trained prior, bit 2: banded). Versions 2, 3
-                and 4 share this layout and differ in the model: 2 = classic, 3 = STRONG,
-                4 = STRONGEST (``strength_for_level``; the models: mlzip.coder.classic)
+                used, bit 1: contexts start from the trained prior, bit 2: banded). Versions 2 to
+                5 share this layout and differ in the model: 2 = classic, 3 = STRONG,
+                4 = STRONGEST, 5 = HINTS_MIXED (``strength_for_level``; the models:
+                mlzip.coder.classic)
     bytes 1..4  CRC-32 of byte 0, every byte after the CRC and the coefficients (see
                 ``_checksum``; little endian): damage is detected, never decoded into wrong values
     banded only: the band fields (``mlzip.coder.bands.pack``: varint number of extra bands, then
@@ -48,13 +49,13 @@ from mlzip.coder import bands, classic, mixer, prior, rangecoder
 from mlzip.errors import CorruptMember, LimitExceeded
 from mlzip.limits import MAX_JPEG_PIXELS
 
-FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3, 4)
+FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3, 4, 5)
 FLAG_HINTS = 1
 FLAG_PRIOR = 2  # contexts start from the trained prior (mlzip.coder.prior) instead of p = 1/2
 FLAG_BANDS = 4  # version 2: more than one band, band fields follow the CRC
 _V2_FLAGS = FLAG_HINTS | FLAG_PRIOR | FLAG_BANDS
-KNOWN_FLAGS = {1: FLAG_HINTS | FLAG_PRIOR, 2: _V2_FLAGS, 3: _V2_FLAGS, 4: _V2_FLAGS}
-MAX_STRENGTH = classic.STRONGEST
+KNOWN_FLAGS = {1: FLAG_HINTS | FLAG_PRIOR, 2: _V2_FLAGS, 3: _V2_FLAGS, 4: _V2_FLAGS, 5: _V2_FLAGS}
+MAX_STRENGTH = classic.HINTS_MIXED
 ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
 # The best level codes every image in one band: no context restarts (0.17 % smaller on the dev
 # corpus's banded photos), no parallel threads (about half the wall-clock speed on those)
@@ -65,6 +66,7 @@ USE_PRIOR = True
 MAX_BLOCKS = 4 * (MAX_JPEG_PIXELS // 64)
 N_CONTEXTS = 2 * classic.CONTEXTS_PER_SET
 N_CONTEXTS_STRONG = N_CONTEXTS + 2 * classic.SECOND_PER_SET
+N_CONTEXTS_MIXED = N_CONTEXTS_STRONG + 2 * classic.THIRD_PER_SET
 _NO_HINTS = np.zeros((1, 1, 64), np.uint8)
 _NO_GUIDE = np.zeros((1, 1), np.int64)
 
@@ -122,19 +124,24 @@ def _prepare_sampling(sampling, n: int) -> list[tuple[int, int]]:
     return [(int(h), int(v)) for h, v in sampling]
 
 
-def strength_for_level(level: int) -> int:
+def strength_for_level(level: int, learned: bool = False) -> int:
     """Container levels -> model strength (the models: mlzip.coder.classic's docstring).
+    ``learned``: a learned model hints the coder; from level 6 its hints are mixed (HINTS_MIXED).
     1-3: classic (fastest); 4-5: STRONG (16 dev photos: 0.85 % fewer coefficient bytes, 300 CIFAR
     validation files 3.6 % fewer; encode +24 %, decode +27 % CPU); 6-9 (6 is the default):
     STRONGEST (1.3 % / 3.6 % fewer; encode +65 %, decode +70 % CPU). The default is the strongest
     model whose speed stays above a third of Lepton's in the same run (README "Results")."""
     if not 1 <= level <= 9:
         raise ValueError(f"level {level} outside 1..9")
-    return 0 if level <= 3 else (classic.STRONG if level <= 5 else classic.STRONGEST)
+    if level <= 3:
+        return 0
+    if level <= 5:
+        return classic.STRONG
+    return classic.HINTS_MIXED if learned else classic.STRONGEST
 
 
 def _strength(settings: int) -> int:
-    """Versions 1 and 2 are the classic model, 3 and 4 the stronger ones."""
+    """Versions 1 and 2 are the classic model, 3 to 5 the stronger ones."""
     return max((settings >> 4) - FORMAT_VERSION, 0)
 
 
@@ -203,12 +210,18 @@ def _initial_model(settings: int) -> np.ndarray:
     strong = _strength(settings) > 0
     n = N_CONTEXTS_STRONG if strong else N_CONTEXTS
     if settings & FLAG_PRIOR:
-        return prior.initial_model(n, prior.STRONG if strong else prior.CLASSIC)
-    return rangecoder.new_contexts(n)
+        model = prior.initial_model(n, prior.STRONG if strong else prior.CLASSIC)
+    else:
+        model = rangecoder.new_contexts(n)
+    if _strength(settings) == classic.HINTS_MIXED:  # the hints' contexts start at p = 1/2 (no prior)
+        model = np.concatenate([model, rangecoder.new_contexts(N_CONTEXTS_MIXED - n)])
+    return model
 
 
 def _new_weights() -> np.ndarray:
-    return mixer.new_weights(2 * classic.WEIGHT_SETS)
+    """The 3-weight sets of every strong model, then HINTS_MIXED's 4-weight sets."""
+    return np.concatenate([mixer.new_weights(2 * classic.WEIGHT_SETS),
+                           mixer.new_weights(2 * classic.WEIGHT_SETS3, mixer.N_INPUTS3)])
 
 
 def _check_hint_args(hints, hint_fn, n: int) -> None:
@@ -224,7 +237,8 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
                         model: np.ndarray | None = None, *, hint_fn=None,
                         threads: int | None = None, band_starts: list[int] | None = None,
                         strength: int = 0, stats: dict[str, float] | None = None) -> bytes:
-    """``strength``: 0 (the classic model), classic.STRONG or STRONGEST; callers choose it from
+    """``strength``: 0 (the classic model), classic.STRONG, STRONGEST or HINTS_MIXED (meant with
+    hints; without, it codes as STRONGEST under another version); callers choose it from
     the level with ``strength_for_level``. ``model``: continue from (and update) this context
     state (one band); used to train the priors. ``band_starts``: the first MCU row of each band
     instead of the size-based choice; for tests. ``stats``: a dict to receive the bits spent on each

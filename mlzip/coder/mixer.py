@@ -1,4 +1,4 @@
-"""Logistic mixing of two adaptive contexts for one binary decision (lpaq style, integer only).
+"""Logistic mixing of two (or three) adaptive contexts for one binary decision (lpaq style, integer only).
 
 The classic model codes each decision with the probability of one context. The strong models
 (``classic.STRONG``/``STRONGEST``) look some decisions up in two contexts that see different
@@ -9,6 +9,9 @@ weight set is chosen per decision kind and exponent slot; every set starts trust
 
 Both tables are built from 33 integer knots by integer interpolation, so every machine computes
 the same probabilities. Logits are in 1/256 units, clipped to +-2047 (+-8 nats).
+
+``code_mixed3`` mixes three contexts (a learned model's hint is the third, see classic.HINTS_MIXED);
+its weight sets have four weights and start, like the others, trusting the first context alone.
 """
 
 import numpy as np
@@ -23,6 +26,7 @@ SQUASH_KNOTS = np.array([
     65476, 65500, 65514], np.int64)
 LOGIT_MAX = 2047
 N_INPUTS = 3  # two contexts and a bias
+N_INPUTS3 = 4  # code_mixed3: three contexts and a bias
 WEIGHT_ONE = 1 << 16
 # weight step = rate * error * input >> shift: about 0.006 in nats; 3 and 12 measured slightly worse
 LEARNING_RATE = 6
@@ -52,37 +56,67 @@ SQUASH = _squash_table()
 STRETCH = _stretch_table(SQUASH)
 
 
-def new_weights(n_sets: int) -> np.ndarray:
+def new_weights(n_sets: int, n_inputs: int = N_INPUTS) -> np.ndarray:
     """Every weight set starts trusting the first context alone."""
-    w = np.zeros((n_sets, N_INPUTS), np.int32)
+    w = np.zeros((n_sets, n_inputs), np.int32)
     w[:, 0] = WEIGHT_ONE
     return w.reshape(-1)
+
+
+@njit(cache=True, inline="always")
+def _mix(dot, rc, buf, bit):
+    """Code ``bit`` with the probability of logit ``dot`` (1/65536 units); returns the bit and the
+    weight step factor of the update (rate x error)."""
+    dot = min(max(dot >> 16, -LOGIT_MAX), LOGIT_MAX)
+    p = min(max(SQUASH[dot + LOGIT_MAX], PROB_MIN), PROB_MAX)
+    bit = code_p(rc, buf, p, bit)
+    return bit, ((bit << 16) - p) * LEARNING_RATE
+
+
+@njit(cache=True, inline="always")
+def _input(model, ctx):
+    """A context's index, state word and stretched probability (the mixer's input)."""
+    u = np.uint64(ctx)
+    s = np.int64(model[u])
+    return u, s, STRETCH[s >> 12]
+
+
+@njit(cache=True, inline="always")
+def _step(w, x, err):
+    """A weight moved down the coding cost's gradient."""
+    return w + ((x * err) >> LEARNING_SHIFT)
 
 
 @njit(cache=True, inline="always")
 def code_mixed(rc, buf, model, recip, ctx1, ctx2, weights, wset, bit):
     """Code one decision with contexts ``ctx1`` and ``ctx2`` mixed by weight set ``wset``;
     update both contexts and the weights. Returns the bit (decoded when decoding)."""
-    u1 = np.uint64(ctx1)
-    u2 = np.uint64(ctx2)
-    s1 = np.int64(model[u1])
-    s2 = np.int64(model[u2])
-    x1 = STRETCH[s1 >> 12]
-    x2 = STRETCH[s2 >> 12]
+    u1, s1, x1 = _input(model, ctx1)
+    u2, s2, x2 = _input(model, ctx2)
     wb = np.uint64(wset * N_INPUTS)
-    w1 = np.int64(weights[wb])
-    w2 = np.int64(weights[wb + 1])
-    w3 = np.int64(weights[wb + 2])
-    dot = (w1 * x1 + w2 * x2 + w3 * 256) >> 16
-    dot = min(max(dot, -LOGIT_MAX), LOGIT_MAX)
-    p = min(max(SQUASH[dot + LOGIT_MAX], PROB_MIN), PROB_MAX)
-    bit = code_p(rc, buf, p, bit)
-    err = ((bit << 16) - p) * LEARNING_RATE
-    weights[wb] = w1 + ((x1 * err) >> LEARNING_SHIFT)
-    weights[wb + 1] = w2 + ((x2 * err) >> LEARNING_SHIFT)
-    weights[wb + 2] = w3 + ((256 * err) >> LEARNING_SHIFT)
+    w1, w2, w3 = np.int64(weights[wb]), np.int64(weights[wb + 1]), np.int64(weights[wb + 2])
+    bit, err = _mix(w1 * x1 + w2 * x2 + w3 * 256, rc, buf, bit)
+    weights[wb], weights[wb + 1], weights[wb + 2] = _step(w1, x1, err), _step(w2, x2, err), _step(w3, 256, err)
     adapt(model, recip, u1, s1, bit)
     adapt(model, recip, u2, s2, bit)
+    return bit
+
+
+@njit(cache=True, inline="always")
+def code_mixed3(rc, buf, model, recip, ctx1, ctx2, ctx3, weights, wset, bit):
+    """``code_mixed`` with a third context; ``wset`` indexes sets of N_INPUTS3 weights."""
+    u1, s1, x1 = _input(model, ctx1)
+    u2, s2, x2 = _input(model, ctx2)
+    u3, s3, x3 = _input(model, ctx3)
+    wb = np.uint64(wset * N_INPUTS3)
+    w1, w2, w3, w4 = (np.int64(weights[wb]), np.int64(weights[wb + 1]), np.int64(weights[wb + 2]),
+                      np.int64(weights[wb + 3]))
+    bit, err = _mix(w1 * x1 + w2 * x2 + w3 * x3 + w4 * 256, rc, buf, bit)
+    weights[wb], weights[wb + 1] = _step(w1, x1, err), _step(w2, x2, err)
+    weights[wb + 2], weights[wb + 3] = _step(w3, x3, err), _step(w4, 256, err)
+    adapt(model, recip, u1, s1, bit)
+    adapt(model, recip, u2, s2, bit)
+    adapt(model, recip, u3, s3, bit)
     return bit
 
 
@@ -92,4 +126,13 @@ def code_mixed_bits(rc, buf, model, recip, ctxs1, ctxs2, weights, wsets, bits):
     out = np.empty(bits.size, np.int64)
     for i in range(bits.size):
         out[i] = code_mixed(rc, buf, model, recip, ctxs1[i], ctxs2[i], weights, wsets[i], bits[i])
+    return out
+
+
+@njit(cache=True)
+def code_mixed3_bits(rc, buf, model, recip, ctxs1, ctxs2, ctxs3, weights, wsets, bits):
+    """Code a sequence of 3-context mixed decisions (used by tests against the reference)."""
+    out = np.empty(bits.size, np.int64)
+    for i in range(bits.size):
+        out[i] = code_mixed3(rc, buf, model, recip, ctxs1[i], ctxs2[i], ctxs3[i], weights, wsets[i], bits[i])
     return out

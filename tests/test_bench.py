@@ -165,6 +165,9 @@ def test_tool_names() -> None:
     unverified = make_codec("mlzip-3-noverify")
     assert (unverified.name, unverified.level, unverified.verify) == ("mlzip-3-noverify", 3, False)
     assert make_codec("mlzip:classic-noverify").model == "classic" and make_codec("mlzip-3").verify
+    at_nine = make_codec("mlzip-9:cnn-xs-v1-noverify")
+    assert (at_nine.name, at_nine.level, at_nine.model, at_nine.verify) == ("mlzip-9:cnn-xs-v1-noverify", 9, "cnn-xs-v1", False)
+    assert make_codec("mlzip:cnn-xs-v1").level == 6
     assert {"mlzip-1", "mlzip-6", "mlzip-9", "lepton", "jxl", "zstd", "xz", "brotli", "packjpg", "paq8px"} <= set(default_tool_names())
     with pytest.raises(BenchError, match="unknown tool"):
         make_codec("mlzip-0")

@@ -16,8 +16,9 @@ class MlzipCodec(Codec):
         self.level = level
         self.model = model
         self.verify = verify
-        self.name = (f"mlzip:{model}" if model else f"mlzip-{level}") + ("" if verify else NO_VERIFY_SUFFIX)
-        target = f"model {model}" if model else f"level {level}"
+        prefix = "mlzip" if level == 6 else f"mlzip-{level}"  # the default level goes unnamed with a model
+        self.name = (f"{prefix}:{model}" if model else f"mlzip-{level}") + ("" if verify else NO_VERIFY_SUFFIX)
+        target = f"model {model} at level {level}" if model else f"level {level}"
         # verify=True is what `mlzip c` does: its speed includes the decode-and-compare it ends with;
         # the -noverify twin does the same work as lepton_jpeg_python's compress_bytes (no check)
         self.description = f"mlzip {target} (mlzip.api.compress, verify={verify})"

@@ -22,19 +22,21 @@ def default_tool_names() -> list[str]:
 
 
 def make_codec(name: str) -> Codec:
-    """The Codec for one tool name: ``mlzip-N`` (N in 1..9), ``mlzip:<model>``, either with
-    ``-noverify`` (compress without the closing decode-and-compare), or a peer's name."""
+    """The Codec for one tool name: ``mlzip-N`` (N in 1..9), ``mlzip:<model>`` (default level) or
+    ``mlzip-N:<model>``, any with ``-noverify`` (compress without the closing decode-and-compare), or
+    a peer's name."""
     verify = not name.endswith(NO_VERIFY_SUFFIX)
     base = name if verify else name[:-len(NO_VERIFY_SUFFIX)]
     level = re.fullmatch(r"mlzip-([1-9])", base)
     if level:
         return MlzipCodec(level=int(level.group(1)), verify=verify)
-    if base.startswith("mlzip:") and len(base) > len("mlzip:"):
-        return MlzipCodec(model=base[len("mlzip:"):], verify=verify)
+    with_model = re.fullmatch(r"mlzip(?:-([1-9]))?:(.+)", base)
+    if with_model:
+        return MlzipCodec(level=int(with_model.group(1) or 6), model=with_model.group(2), verify=verify)
     for peer in peers():
         if peer.name == name:
             return peer
-    known = ", ".join(["mlzip-1 … mlzip-9", "mlzip:<model>", f"either with {NO_VERIFY_SUFFIX}",
+    known = ", ".join(["mlzip-1 … mlzip-9", "mlzip[-N]:<model>", f"either with {NO_VERIFY_SUFFIX}",
                        *(p.name for p in peers())])
     raise BenchError(f"unknown tool {name!r} (known: {known})")
 

@@ -110,6 +110,12 @@ def test_help_and_small_decompress_do_not_import_torch(tmp_path):
     assert "zstandard" not in _imports_after(["--help"], tmp_path)
 
 
+def _interruptible() -> None:
+    """Ctrl-C as at a terminal: a runner started in the background (`cmd &` in a script) passes SIGINT
+    on ignored, and mlzip, like gzip, leaves an ignored SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("threads", ["1", "2"])
 def test_interrupt_leaves_no_partial_output(tmp_path, threads):
     originals = {}
@@ -119,7 +125,7 @@ def test_interrupt_leaves_no_partial_output(tmp_path, threads):
         originals[f"f{i}"] = data
     proc = subprocess.Popen(
         [*MLZIP, "c", "-9", "-T", threads, *originals], cwd=tmp_path, env=ENV, stderr=subprocess.PIPE,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=_interruptible,
     )
     time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group, workers included

@@ -85,6 +85,16 @@ def test_mutated_jpegs_round_trip(seed, index, level):
     assert_clean(fz.run_case(data, level=level))
 
 
+@given(st.integers(0, 2**32), st.integers(0, len(SEEDS) - 1), st.sampled_from([3, 6, 9]))
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_mutated_jpegs_round_trip_with_a_learned_model(seed, index, level):
+    """The hinted coder paths (buckets replaced at level 3, mixed from 6) on mutated inputs, their
+    members damaged too: exact bytes or a clean error."""
+    rng = random.Random(seed)
+    data = rng.choice(QUICK_MUTATORS)(SEEDS[index], rng)
+    assert_clean(fz.run_case(data, rng.randrange(1 << 30), SEEDS[0], level=level, model="cnn-xs-v1"))
+
+
 HOSTILE = {
     "garbage-before-soi": lambda d: b"\x00garbage" + d,
     "second-soi": lambda d: b"\xff\xd8" + d,

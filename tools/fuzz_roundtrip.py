@@ -331,7 +331,8 @@ class _Recorder(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def run_case(data: bytes, damage_seed: int | None = None, other: bytes | None = None, *, level: int = 6) -> dict:
+def run_case(data: bytes, damage_seed: int | None = None, other: bytes | None = None, *, level: int = 6,
+             model: str | None = None) -> dict:
     """Compress, decompress, compare; optionally damage the member and decode it. Returns a verdict."""
     import resource
 
@@ -347,7 +348,7 @@ def run_case(data: bytes, damage_seed: int | None = None, other: bytes | None = 
     t0 = time.perf_counter()
     try:
         try:
-            member = api.compress(data, level)
+            member = api.compress(data, level, model=model)
         except LimitExceeded:
             verdict["mode"] = "limit"
             return verdict
@@ -400,8 +401,8 @@ def _worker(conn) -> None:  # pragma: no cover - runs in a child process
         job = conn.recv()
         if job is None:
             return
-        data, damage_seed, other, level = job
-        conn.send(run_case(data, damage_seed, other, level=level))
+        data, damage_seed, other, level, model = job
+        conn.send(run_case(data, damage_seed, other, level=level, model=model))
 
 
 class Worker:
@@ -445,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--case-timeout", type=float, default=60)
     parser.add_argument("--save-slow", type=float, default=10, help="also keep inputs slower than this (s)")
+    parser.add_argument("--model", action="append", default=[], help="learned models to compress with (repeat)")
+    parser.add_argument("--model-share", type=float, default=0.5, help="share of cases using one of --model")
     parser.add_argument("--real-share", type=float, default=0.3, help="share of cases mutated from DIR")
     args = parser.parse_args(argv)
 
@@ -459,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     mutators: Counter = Counter()
     slowest = (0.0, "")
     peak = 0
-    worker.run((pillow_jpeg(rng), None, None, 6), args.case_timeout)  # imports and JIT caches load here
+    worker.run((pillow_jpeg(rng), None, None, 6, None), args.case_timeout)  # imports and JIT caches load here
     deadline = time.monotonic() + args.seconds
     case = 0
     while time.monotonic() < deadline:
@@ -476,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         mutators.update(names)
         level = rng.choice([6, 6, 6, rng.randint(1, 9)])
         other = other if len(other) < 300_000 else other[:1000]
-        verdict = worker.run((data, rng.randrange(1 << 30), other, level), args.case_timeout)
+        model = rng.choice(args.model) if args.model and rng.random() < args.model_share else None
+        verdict = worker.run((data, rng.randrange(1 << 30), other, level, model), args.case_timeout)
         stats["real" if from_real else "generated"] += 1
         modes[verdict.get("mode", "?")] += 1
         stats[f"damage:{verdict.get('damage_result', verdict.get('damage', 'none'))}"] += 1

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from mlzip.coder import decode_coefficients, encode_coefficients
+from mlzip.coder import api, decode_coefficients, encode_coefficients
 from mlzip.errors import CorruptMember
 
 SAMPLING = {"444": [(1, 1), (1, 1), (1, 1)], "422": [(2, 1), (1, 1), (1, 1)],
@@ -270,11 +270,13 @@ def test_damaged_prior_file_is_a_model_error(monkeypatch, tmp_path):
     bad.write_bytes((prior.PRIOR_DIR / prior.CLASSIC).read_bytes()[:-1] + b"\0")
     monkeypatch.setattr(prior, "PRIOR_DIR", tmp_path)
     prior._load.cache_clear()
+    api.forget_starting_contexts()
     try:
         with pytest.raises(ModelError):
             encode_coefficients(_planes([(1, 1)], FILLS["zeros"]), _q(1), [(1, 1)])
     finally:
         prior._load.cache_clear()
+        api.forget_starting_contexts()
 
 
 def test_hints_for_some_components_only():
@@ -307,3 +309,30 @@ def test_bits_per_part_are_measured_without_changing_the_bytes(strength):
     encode_coefficients(zero_dc, _q(3), SAMPLING["444"], strength=strength, stats=quiet, band_starts=[0, 5])
     assert quiet["dc"] < stats["dc"]  # noise in DC shows up in the DC part only
     assert abs(quiet["high_ac"] - stats["high_ac"]) < 0.01 * stats["high_ac"]
+
+
+def _reused_arrays_are_pristine() -> bool:
+    pool = api._reused.__dict__.get("arrays", {})
+    return bool(pool) and all(np.array_equal(m, api._pristine(kind)) and log[0] == 0 for kind, (m, log) in pool.items())
+
+
+@pytest.mark.parametrize("strength", [0, 1, 2, 3])
+def test_small_images_reuse_contexts_with_the_same_bytes(strength, monkeypatch):
+    """Small images start from a reused context array restored through the change log: the bytes
+    are those of a fresh copy, the array is pristine after every run, damaged or not."""
+    coefs = _planes([(4, 6), (2, 3), (2, 3)], FILLS["random_small"])
+    hints = [None] + [RNG.integers(0, 13, (2, 3, 64)).astype(np.uint8)] * 2 if strength == 3 else None
+    shapes = [c.shape[:2] for c in coefs]
+    reused = [encode_coefficients(coefs, _q(3, 2), SAMPLING["420"], hints=hints, strength=strength) for _ in range(2)]
+    assert reused[0] == reused[1] and _reused_arrays_are_pristine()
+    decode_coefficients(reused[0], shapes, _q(3, 2), SAMPLING["420"], hints=hints)
+    with pytest.raises(CorruptMember):  # a damaged stream is decoded to its end before the checksum says so
+        decode_coefficients(reused[0][:5] + bytes(b ^ 0x5A for b in reused[0][5:]), shapes, _q(3, 2),
+                            SAMPLING["420"], hints=hints)
+    assert _reused_arrays_are_pristine()
+    monkeypatch.setattr(api, "LOG_CAPACITY", 8)  # a log that overflows: the restore copies everything
+    api.forget_starting_contexts()
+    assert encode_coefficients(coefs, _q(3, 2), SAMPLING["420"], hints=hints, strength=strength) == reused[0]
+    assert _reused_arrays_are_pristine()
+    monkeypatch.setattr(api, "SMALL_BLOCKS", 0)  # fresh copies
+    assert encode_coefficients(coefs, _q(3, 2), SAMPLING["420"], hints=hints, strength=strength) == reused[0]

@@ -66,7 +66,7 @@ def _numba_code3(c1, c2, c3, wsets, bits, data=None):
     model = rc_mod.new_contexts(16)
     rc = rc_mod.new_encoder() if data is None else rc_mod.new_decoder(data)
     buf = np.zeros(4 * bits.size + 16, np.uint8) if data is None else data
-    out = mixer.code_mixed3_bits(rc, buf, model, rc_mod.rate_table(30), c1, c2, c3,
+    out = mixer.code_mixed3_bits(rc, buf, model, rc_mod.rate_table(30), rc_mod.NO_LOG, c1, c2, c3,
                                  mixer.new_weights(3, mixer.N_INPUTS3), wsets, bits if data is None else np.zeros_like(bits))
     if data is not None:
         return out
@@ -78,7 +78,7 @@ def _numba_code(c1, c2, wsets, bits, data=None):
     model = rc_mod.new_contexts(12)
     rc = rc_mod.new_encoder() if data is None else rc_mod.new_decoder(data)
     buf = np.zeros(4 * bits.size + 16, np.uint8) if data is None else data
-    out = mixer.code_mixed_bits(rc, buf, model, rc_mod.rate_table(30), c1, c2, mixer.new_weights(3), wsets,
+    out = mixer.code_mixed_bits(rc, buf, model, rc_mod.rate_table(30), rc_mod.NO_LOG, c1, c2, mixer.new_weights(3), wsets,
                                 bits if data is None else np.zeros_like(bits))
     if data is not None:
         return out

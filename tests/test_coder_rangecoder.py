@@ -75,7 +75,7 @@ def _numba_encode(ctxs, bits, n_ctx, limit):
     model = rc_mod.new_contexts(n_ctx)
     rc = rc_mod.new_encoder()
     buf = np.zeros(4 * len(bits) + 16, np.uint8)
-    rc_mod.code_bits(rc, buf, model, rc_mod.rate_table(limit), ctxs, bits)
+    rc_mod.code_bits(rc, buf, model, rc_mod.rate_table(limit), rc_mod.NO_LOG, ctxs, bits)
     rc_mod.flush(rc, buf)
     return buf[:rc[rc_mod.POS]].tobytes()
 
@@ -95,7 +95,7 @@ def test_decoder_inverts_encoder():
     data = np.frombuffer(_numba_encode(ctxs, bits, n_ctx, limit), np.uint8).copy()
     model = rc_mod.new_contexts(n_ctx)
     rc = rc_mod.new_decoder(data)
-    out = rc_mod.code_bits(rc, data, model, rc_mod.rate_table(limit), ctxs,
+    out = rc_mod.code_bits(rc, data, model, rc_mod.rate_table(limit), rc_mod.NO_LOG, ctxs,
                            np.zeros_like(bits))
     assert np.array_equal(out, bits)
     assert rc[rc_mod.POS] == data.size  # the decoder reads exactly what the encoder wrote
@@ -106,3 +106,24 @@ def test_skewed_bits_cost_little():
     bits = np.zeros(10000, np.int64)
     bits[::100] = 1  # p(1) = 1 %: entropy ~ 0.08 bit per decision
     assert len(_numba_encode(ctxs, bits, 1, 60)) < 10000 * 0.12 / 8
+
+
+def test_change_log_restores_exactly_and_reports_overflow():
+    n_ctx = 200
+    ctxs, bits = _random_decisions(3000, n_ctx, seed=5)
+    pristine = np.random.default_rng(6).integers(1 << 12, 1 << 23, n_ctx).astype(np.int32) << 1
+    for capacity, fits in [(5000, True), (100, False)]:
+        model, log = pristine.copy(), rc_mod.new_log(capacity)
+        buf = np.zeros(4 * len(bits) + 16, np.uint8)
+        rc_mod.code_bits(rc_mod.new_encoder(), buf, model, rc_mod.rate_table(30), log, ctxs, bits)
+        assert not np.array_equal(model, pristine) and log[0] == len(bits)  # every change counted
+        assert rc_mod.restore(model, pristine, log) == fits
+        if fits:
+            assert np.array_equal(model, pristine) and log[0] == 0  # ready for the next run
+    # logging never changes the code
+    logged = np.zeros(4 * len(bits) + 16, np.uint8)
+    rc_mod.code_bits(rc_mod.new_encoder(), logged, pristine.copy(), rc_mod.rate_table(30), rc_mod.new_log(10),
+                     ctxs, bits)
+    plain = np.zeros_like(logged)
+    rc_mod.code_bits(rc_mod.new_encoder(), plain, pristine.copy(), rc_mod.rate_table(30), rc_mod.NO_LOG, ctxs, bits)
+    assert np.array_equal(logged, plain)

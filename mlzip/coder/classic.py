@@ -195,7 +195,7 @@ def edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l):
 
 
 @njit(cache=True, inline="always")
-def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap,
+def code_int(rc, buf, model, recip, log, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap,
              weights, exp_ctx2, wset, mant_rel_ctx, pred_pos, pred_neg, sign_ctx2, sign_wset, exp_ctx3, wset3):
     """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one.
 
@@ -212,22 +212,22 @@ def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_c
     n = 0
     while n < cap:
         if exp_ctx3 >= 0:
-            bit = code_mixed3(rc, buf, model, recip, exp_ctx + n * exp_stride, exp_ctx2 + n * exp_stride,
+            bit = code_mixed3(rc, buf, model, recip, log, exp_ctx + n * exp_stride, exp_ctx2 + n * exp_stride,
                               exp_ctx3 + n * exp_stride, weights, wset3 + n, 1 if e > n else 0)
         elif exp_ctx2 >= 0:
-            bit = code_mixed(rc, buf, model, recip, exp_ctx + n * exp_stride, exp_ctx2 + n * exp_stride,
+            bit = code_mixed(rc, buf, model, recip, log, exp_ctx + n * exp_stride, exp_ctx2 + n * exp_stride,
                              weights, wset + n, 1 if e > n else 0)
         else:
-            bit = code_bit(rc, buf, model, recip, exp_ctx + n * exp_stride, 1 if e > n else 0)
+            bit = code_bit(rc, buf, model, recip, log, exp_ctx + n * exp_stride, 1 if e > n else 0)
         if bit == 0:
             break
         n += 1
     if n == 0:
         return 0
     if sign_ctx2 >= 0:
-        neg = code_mixed(rc, buf, model, recip, sign_ctx, sign_ctx2, weights, sign_wset, 1 if value < 0 else 0)
+        neg = code_mixed(rc, buf, model, recip, log, sign_ctx, sign_ctx2, weights, sign_wset, 1 if value < 0 else 0)
     else:
-        neg = code_bit(rc, buf, model, recip, sign_ctx, 1 if value < 0 else 0)
+        neg = code_bit(rc, buf, model, recip, log, sign_ctx, 1 if value < 0 else 0)
     m = 1
     raw = max(n - 1 - MODELLED_MANTISSA_BITS, 0)  # low bits are nearly uniform: coded raw
     if mant_rel_ctx >= 0:
@@ -237,11 +237,11 @@ def code_int(rc, buf, model, recip, value, exp_ctx, exp_stride, sign_ctx, mant_c
             t = pred - (((2 * m + 1) << b) << 2)  # prediction - threshold of this bit
             step = np.int64(4) << b
             rel = 0 if t < -step else (1 if t < 0 else (2 if t < step else 3))
-            m = (m << 1) | code_bit(rc, buf, model, recip, base + b * MANT_REL + rel, (mag >> b) & 1)
+            m = (m << 1) | code_bit(rc, buf, model, recip, log, base + b * MANT_REL + rel, (mag >> b) & 1)
     else:
         base = mant_ctx + n * 17
         for b in range(n - 2, raw - 1, -1):
-            m = (m << 1) | code_bit(rc, buf, model, recip, base + b, (mag >> b) & 1)
+            m = (m << 1) | code_bit(rc, buf, model, recip, log, base + b, (mag >> b) & 1)
     while raw > 0:
         k = min(raw, 8)
         raw -= k
@@ -305,7 +305,7 @@ def _idct_edges(blk, q, px, half, tmp, nzk, n_nz):
 
 
 @njit(cache=True, nogil=True)  # bands are coded in parallel threads
-def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip,
+def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip, log,
                weights, strength, luma, prev, use_prev):
     """Encode (rc in encode mode) or decode into ``coefs`` one component.
 
@@ -314,12 +314,12 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     use_guide); ``prev``: the previous plane's (read where use_prev).
     ``strength``: 0 (classic), STRONG, STRONGEST or HINTS_MIXED; ``model`` then holds the second
     contexts after both sets' classic ones (and the third ones after those), ``weights`` the
-    mixer's weight sets.
+    mixer's weight sets. ``log``: the change log of ``model`` (``rangecoder.NO_LOG``: none).
     Returns (output buffer, this plane's 7x7 non-zero counts).
     """
     # views without reference counting: the arguments outlive this call; ``out`` is returned
-    coefs, q, hints, rc, model, recip = (unowned(coefs), unowned(q), unowned(hints), unowned(rc),
-                                         unowned(model), unowned(recip))
+    coefs, q, hints, rc, model, recip, log = (unowned(coefs), unowned(q), unowned(hints), unowned(rc),
+                                              unowned(model), unowned(recip), unowned(log))
     buf = unowned(out)
     decoding = rc[DECODING] != 0
     nby, nbx = coefs.shape[0], coefs.shape[1]
@@ -387,7 +387,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             ctx = set_base + O_NZ + (NZ_AVG_BUCKET[navg] * N_GUIDE + gb) * 64
             node = 1
             for i in range(6):
-                node = 2 * node + code_bit(rc, buf, model, recip, ctx + node,
+                node = 2 * node + code_bit(rc, buf, model, recip, log, ctx + node,
                                            (nz7 >> (5 - i)) & 1)
             nz7 = min(node - 64, 49)
             nz[by, bx] = nz7
@@ -438,7 +438,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     ma = min(abs(np.int64(blk_a[k])), 3) if has_a else 0  # blk_a is blk when absent
                     ml = min(abs(np.int64(blk_l[k])), 3) if has_l else 0
                     ectx2 = second_base + S_EXP7 + j + ((ma * 4 + ml) * 4 + min(own, 3)) * EXP_SLOTS * 49
-                v = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, 49,
+                v = code_int(rc, buf, model, recip, log, np.int64(blk[k]), ectx, 49,
                              set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
                              set_base + O_MANT7 + j * MANT_SIZE, 16, weights, ectx2, wbase + W_EXP7,
                              second_base + S_MANT7 + j * MANT_SIZE * MANT_REL if strength else -1, pm4, pm4,
@@ -490,11 +490,11 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                         ctx2 = (second_base + S_EDGE_NZ
                                 + ((kind * 8 + n_pred) * N_PSUM + half_octave(total >> 2, N_PSUM - 1)) * 8)
                         for i in range(3):
-                            node = 2 * node + code_mixed(rc, buf, model, recip, ctx + node, ctx2 + node, weights,
+                            node = 2 * node + code_mixed(rc, buf, model, recip, log, ctx + node, ctx2 + node, weights,
                                                          wbase + W_EDGE_NZ + kind * 3 + i, (cnt >> (2 - i)) & 1)
                     else:
                         for i in range(3):
-                            node = 2 * node + code_bit(rc, buf, model, recip, ctx + node,
+                            node = 2 * node + code_bit(rc, buf, model, recip, log, ctx + node,
                                                        (cnt >> (2 - i)) & 1)
                     edge_left = node - 8
                     edge_nz[by, bx, kind] = edge_left
@@ -541,7 +541,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 if strength:
                     ectx2 = (second_base + S_EXPE + e
                              + (half_octave(abs(pred), N_PF - 1) * N_NBE + min(nmag, N_NBE - 1)) * EXP_SLOTS * N_EDGE)
-                val = code_int(rc, buf, model, recip, np.int64(blk[k]), ectx, N_EDGE,
+                val = code_int(rc, buf, model, recip, log, np.int64(blk[k]), ectx, N_EDGE,
                                set_base + O_SIGNE + ((e * 3 + ps) * N_MAG + pb) * 3 + nsg,
                                set_base + O_MANTE + e * MANT_SIZE, 16, weights, ectx2, wbase + W_EXPE,
                                second_base + S_MANTE + e * MANT_SIZE * MANT_REL if strength else -1,
@@ -593,7 +593,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 dctx3 = third_base + T_DC3 + hb * EXP_SLOTS
             elif use_hints:
                 sb = min(np.int64(hints[by, bx, 0]), N_MAG)
-            r = code_int(rc, buf, model, recip, np.int64(blk[0]) - pred,
+            r = code_int(rc, buf, model, recip, log, np.int64(blk[0]) - pred,
                          set_base + O_EXPDC + sb * EXP_SLOTS, 1, set_base + O_SIGNDC + sb,
                          set_base + O_MANTDC, 17, weights, dctx2, 0,
                          second_base + S_MANTDC if strength else -1, spread4, spread4, -1, 0, dctx3, wbase3 + X_DC)

@@ -88,7 +88,7 @@ def _step(w, x, err):
 
 
 @njit(cache=True, inline="always")
-def code_mixed(rc, buf, model, recip, ctx1, ctx2, weights, wset, bit):
+def code_mixed(rc, buf, model, recip, log, ctx1, ctx2, weights, wset, bit):
     """Code one decision with contexts ``ctx1`` and ``ctx2`` mixed by weight set ``wset``;
     update both contexts and the weights. Returns the bit (decoded when decoding)."""
     u1, s1, x1 = _input(model, ctx1)
@@ -97,13 +97,13 @@ def code_mixed(rc, buf, model, recip, ctx1, ctx2, weights, wset, bit):
     w1, w2, w3 = np.int64(weights[wb]), np.int64(weights[wb + 1]), np.int64(weights[wb + 2])
     bit, err = _mix(w1 * x1 + w2 * x2 + w3 * 256, rc, buf, bit)
     weights[wb], weights[wb + 1], weights[wb + 2] = _step(w1, x1, err), _step(w2, x2, err), _step(w3, 256, err)
-    adapt(model, recip, u1, s1, bit)
-    adapt(model, recip, u2, s2, bit)
+    adapt(model, recip, log, u1, s1, bit)
+    adapt(model, recip, log, u2, s2, bit)
     return bit
 
 
 @njit(cache=True, inline="always")
-def code_mixed3(rc, buf, model, recip, ctx1, ctx2, ctx3, weights, wset, bit):
+def code_mixed3(rc, buf, model, recip, log, ctx1, ctx2, ctx3, weights, wset, bit):
     """``code_mixed`` with a third context; ``wset`` indexes sets of N_INPUTS3 weights."""
     u1, s1, x1 = _input(model, ctx1)
     u2, s2, x2 = _input(model, ctx2)
@@ -114,25 +114,25 @@ def code_mixed3(rc, buf, model, recip, ctx1, ctx2, ctx3, weights, wset, bit):
     bit, err = _mix(w1 * x1 + w2 * x2 + w3 * x3 + w4 * 256, rc, buf, bit)
     weights[wb], weights[wb + 1] = _step(w1, x1, err), _step(w2, x2, err)
     weights[wb + 2], weights[wb + 3] = _step(w3, x3, err), _step(w4, 256, err)
-    adapt(model, recip, u1, s1, bit)
-    adapt(model, recip, u2, s2, bit)
-    adapt(model, recip, u3, s3, bit)
+    adapt(model, recip, log, u1, s1, bit)
+    adapt(model, recip, log, u2, s2, bit)
+    adapt(model, recip, log, u3, s3, bit)
     return bit
 
 
 @njit(cache=True)
-def code_mixed_bits(rc, buf, model, recip, ctxs1, ctxs2, weights, wsets, bits):
+def code_mixed_bits(rc, buf, model, recip, log, ctxs1, ctxs2, weights, wsets, bits):
     """Code a sequence of mixed decisions (used by tests against the reference)."""
     out = np.empty(bits.size, np.int64)
     for i in range(bits.size):
-        out[i] = code_mixed(rc, buf, model, recip, ctxs1[i], ctxs2[i], weights, wsets[i], bits[i])
+        out[i] = code_mixed(rc, buf, model, recip, log, ctxs1[i], ctxs2[i], weights, wsets[i], bits[i])
     return out
 
 
 @njit(cache=True)
-def code_mixed3_bits(rc, buf, model, recip, ctxs1, ctxs2, ctxs3, weights, wsets, bits):
+def code_mixed3_bits(rc, buf, model, recip, log, ctxs1, ctxs2, ctxs3, weights, wsets, bits):
     """Code a sequence of 3-context mixed decisions (used by tests against the reference)."""
     out = np.empty(bits.size, np.int64)
     for i in range(bits.size):
-        out[i] = code_mixed3(rc, buf, model, recip, ctxs1[i], ctxs2[i], ctxs3[i], weights, wsets[i], bits[i])
+        out[i] = code_mixed3(rc, buf, model, recip, log, ctxs1[i], ctxs2[i], ctxs3[i], weights, wsets[i], bits[i])
     return out

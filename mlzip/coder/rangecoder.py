@@ -8,6 +8,12 @@ store and one cache line per decision).
 
 Adaptation: ``p += (target - p) / (n + 2)`` while ``n < limit`` (exactly the Krichevsky-Trofimov
 estimate for the first observations), then a fixed rate ``1 / (limit + 2)`` (exponential forgetting).
+
+Change log: ``log`` is ``NO_LOG`` or a 1-D int32 array: ``log[0]`` = contexts changed so far and
+the indexes of the first ``log.size - 1`` of them after it (the two types compile two coders, so
+the large images' coder pays nothing for it). A small image touches a few
+thousand of the half million contexts: logging them lets the caller reuse one context array and
+restore just those (``restore``) instead of copying the whole 1.9-3.3 MB prior for every coder run.
 """
 
 import numpy as np
@@ -144,22 +150,49 @@ def code_p(rc, buf, p, bit):
     return bit
 
 
+NO_LOG = np.zeros((0, 0), np.int32)  # no change log; its type (2-D) selects a coder compiled without one
+
+
 @njit(cache=True, inline="always")
-def adapt(model, recip, uctx, state, bit):
-    """Move context ``uctx`` (whose word was ``state``) towards the coded bit."""
+def adapt(model, recip, log, uctx, state, bit):
+    """Move context ``uctx`` (whose word was ``state``) towards the coded bit; log the change."""
     p = state >> 8
     n = state & 0xFF
     p += (((bit << PROB_BITS) - p) * recip[np.uint64(n)]) >> PROB_BITS  # towards 0 or 1, floor division
+    if log.ndim == 1:  # known when compiling: NO_LOG (2-D) compiles a coder without these lines
+        flat = log.reshape(log.size)
+        k = flat[0]
+        if k + 1 < flat.size:
+            flat[k + 1] = uctx
+        flat[0] = k + 1  # past log.size - 1: overflowed, restore everything
     model[uctx] = (min(max(p, PROB_MIN), PROB_MAX) << 8) | min(n + 1, MAX_COUNT)
 
 
+def new_log(capacity: int) -> np.ndarray:
+    return np.zeros(capacity + 1, np.int32)
+
+
+@njit(cache=True, nogil=True)
+def restore(model, pristine, log):
+    """Undo the logged changes: ``model`` equals ``pristine`` again. Returns False when the log
+    overflowed (the caller copies everything)."""
+    k = log[0]
+    if k + 1 > log.size:
+        return False
+    for i in range(1, k + 1):
+        u = log[i]
+        model[u] = pristine[u]
+    log[0] = 0
+    return True
+
+
 @njit(cache=True, inline="always")
-def code_bit(rc, buf, model, recip, ctx, bit):
+def code_bit(rc, buf, model, recip, log, ctx, bit):
     """Code one binary decision in context ``ctx``; returns the bit (decoded when decoding)."""
     uctx = np.uint64(ctx)  # an unsigned index spares the negative-index fix-up
     state = np.int64(model[uctx])
     bit = code_p(rc, buf, state >> 8, bit)
-    adapt(model, recip, uctx, state, bit)
+    adapt(model, recip, log, uctx, state, bit)
     return bit
 
 
@@ -215,9 +248,9 @@ def flush(rc, buf):
 
 
 @njit(cache=True)
-def code_bits(rc, buf, model, recip, ctxs, bits):
+def code_bits(rc, buf, model, recip, log, ctxs, bits):
     """Code a sequence of decisions (used by tests and the reference comparison)."""
     out = np.empty(bits.size, np.int64)
     for i in range(bits.size):
-        out[i] = code_bit(rc, buf, model, recip, ctxs[i], bits[i])
+        out[i] = code_bit(rc, buf, model, recip, log, ctxs[i], bits[i])
     return out

@@ -49,6 +49,8 @@ def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[b
         from mlzip.coder import encode_coefficients, strength_for_level
 
         info = img.info()  # what the decoder's describe(header, layout) gives (the verify proves it)
+        if model_id != CLASSIC_MODEL_ID and not limits.learned_model_fits(info.blocks, len(data)):
+            model_id = CLASSIC_MODEL_ID  # an absurd declared size for its bytes: no network over it
         qtables = [c.qtable for c in info]
         sampling = [(c.h, c.v) for c in info]
         hint_fn = _hint_fn(model_id, [c.shape[:2] for c in coefs], qtables, sampling)

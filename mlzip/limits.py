@@ -34,6 +34,18 @@ def max_jpeg_blocks(input_bytes: int) -> int:
     return JPEG_FREE_BLOCKS + JPEG_BLOCKS_PER_BYTE * input_bytes
 
 
+# A learned model's network runs over every declared block (hundreds of MB and tens of seconds for a
+# hostile 450 KB file declaring 3.5 M blocks with --model rnn-xs-v1): above this many blocks per input
+# byte (real photos: under 0.3, CIFAR-10: 0.02, flat quality-1 images: under 4) compress codes the
+# file with the classic model instead, which the member records, so decoding needs no such rule.
+LEARNED_BLOCKS_PER_BYTE = 4
+
+
+def learned_model_fits(blocks: int, input_bytes: int) -> bool:
+    """Whether a learned model may code a JPEG declaring ``blocks`` blocks in ``input_bytes`` bytes."""
+    return blocks <= JPEG_FREE_BLOCKS + LEARNED_BLOCKS_PER_BYTE * input_bytes
+
+
 def max_decoded_jpeg_blocks(original_size: int) -> int:
     """Most declared blocks a member's JPEG of original_size bytes may have when decoding."""
     return JPEG_FREE_BLOCKS + JPEG_DECODE_BLOCKS_PER_BYTE * original_size

@@ -176,3 +176,21 @@ def test_same_bytes_with_any_tile_size_and_thread_count(name, monkeypatch):
         assert api.decompress(member) == data
         outputs.add(member)
     assert len(outputs) == 1
+
+
+def test_absurd_declared_sizes_are_coded_without_the_network():
+    """A JPEG declaring far more blocks than its bytes can code (a hostile or mostly missing file) is
+    coded with the classic model even when a learned one is asked for: the network would run over
+    every declared block."""
+    from mlzip import limits
+    from tools import fuzz_roundtrip as fz
+
+    data = make_jpeg(256, 256, seed=3, quality=95, mode="L")
+    assert api.inspect(api.compress(data, 6, model="cnn-xs-v1"))[0].model_id == registry.lookup("cnn-xs-v1").id
+    side = 8 * int((limits.JPEG_FREE_BLOCKS + 6 * len(data)) ** 0.5)  # 6 blocks a byte: above 4, below 8
+    assert not limits.learned_model_fits((side // 8) ** 2, len(data))
+    bad = fz.set_dimensions(data, side, side)
+    member = api.compress(bad, 6, model="cnn-xs-v1")
+    info = api.inspect(member)[0]
+    assert (info.mode, info.model_id) == ("model", 1)
+    assert api.decompress(member) == bad

@@ -153,18 +153,22 @@ def code_p(rc, buf, p, bit):
 NO_LOG = np.zeros((0, 0), np.int32)  # no change log; its type (2-D) selects a coder compiled without one
 
 
+@njit(cache=True)  # a call, not inlined at each of the coder's decisions: less to compile
+def _log_change(log, uctx):
+    k = log[0]
+    if k + 1 < log.size:
+        log[k + 1] = uctx
+    log[0] = k + 1  # past log.size - 1: overflowed, restore everything
+
+
 @njit(cache=True, inline="always")
 def adapt(model, recip, log, uctx, state, bit):
     """Move context ``uctx`` (whose word was ``state``) towards the coded bit; log the change."""
     p = state >> 8
     n = state & 0xFF
     p += (((bit << PROB_BITS) - p) * recip[np.uint64(n)]) >> PROB_BITS  # towards 0 or 1, floor division
-    if log.ndim == 1:  # known when compiling: NO_LOG (2-D) compiles a coder without these lines
-        flat = log.reshape(log.size)
-        k = flat[0]
-        if k + 1 < flat.size:
-            flat[k + 1] = uctx
-        flat[0] = k + 1  # past log.size - 1: overflowed, restore everything
+    if log.ndim == 1:  # known when compiling: NO_LOG (2-D) compiles a coder without this call
+        _log_change(log.reshape(log.size), uctx)
     model[uctx] = (min(max(p, PROB_MIN), PROB_MAX) << 8) | min(n + 1, MAX_COUNT)
 
 

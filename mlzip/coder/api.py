@@ -224,7 +224,8 @@ def _model_kind(settings: int) -> tuple[int, bool]:
 
 @functools.cache
 def _pristine(kind: tuple[int, bool]) -> np.ndarray:
-    """The starting contexts of a kind (read only: the coder works on copies)."""
+    """The starting contexts of a kind (read only: the coder works on copies; the prior's own
+    array where it is all of them)."""
     layout, from_prior = kind
     n = N_CONTEXTS_STRONG if layout else N_CONTEXTS
     model = prior.initial_model(n, prior.STRONG if layout else prior.CLASSIC) if from_prior else rangecoder.new_contexts(n)
@@ -322,9 +323,10 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
         settings |= FLAG_PRIOR
     if len(starts) > 1:
         settings |= FLAG_BANDS
-    with _starting_contexts(settings, len(starts), _blocks(planes)) as start:
-        if model is not None:
-            start = [(model, rangecoder.NO_LOG)]
+    # a given state (prior training) is coded as it is: no starting contexts made for nothing
+    starting = (contextlib.nullcontext([(model, rangecoder.NO_LOG)]) if model is not None
+                else _starting_contexts(settings, len(starts), _blocks(planes)))
+    with starting as start:
         states = [_Band(rangecoder.new_encoder(), np.empty(classic.ENC_MARGIN * 2, np.uint8), m, log, _new_weights())
                   for m, log in start]
         if stats is not None:

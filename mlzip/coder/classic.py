@@ -414,8 +414,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                         pm4 = 4 * abs(np.int64(blk_a[k]))
                     elif has_l:
                         pm4 = 4 * abs(np.int64(blk_l[k]))
+                hb = min(np.int64(hints[by, bx, k]), N_MAG - 1) if use_hints else 0
                 if use_hints and not mixed_hints:
-                    pmb = min(np.int64(hints[by, bx, k]), N_MAG - 1)
+                    pmb = hb
                 else:
                     pmb = min(bit_length(pm4 >> 2), N_MAG - 1)
                 ectx = lb_base + (NZ_LEFT_BUCKET[left] * N_MAG + pmb) * EXP_SLOTS * 49 + j
@@ -443,8 +444,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                              set_base + O_MANT7 + j * MANT_SIZE, 16, weights, ectx2, wbase + W_EXP7,
                              second_base + S_MANT7 + j * MANT_SIZE * MANT_REL if strength else -1, pm4, pm4,
                              sctx2, wbase + W_SIGN7 + sy,
-                             third_base + T_EXP7 + j + (min(np.int64(hints[by, bx, k]), N_MAG - 1) * 4
-                                                        + min(left, 4) - 1) * EXP_SLOTS * 49 if mixed_hints else -1,
+                             third_base + T_EXP7 + j + (hb * 4 + min(left, 4) - 1) * EXP_SLOTS * 49 if mixed_hints else -1,
                              wbase3 + X_EXP7)
                 if v != 0:
                     left -= 1
@@ -507,8 +507,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 else:  # column 0, coefficient (v, 0)
                     k = 8 * (e - 6)
                     line = rownz[e - 6]
+                hb = min(np.int64(hints[by, bx, k]), N_MAG - 1) if use_hints else 0
                 if use_hints and not mixed_hints:
-                    pb = min(np.int64(hints[by, bx, k]), N_MAG - 1)
+                    pb = hb
                 else:
                     pb = min(bit_length(abs(pred)), N_MAG - 1)
                 ps = 0 if pred < 0 else (1 if pred == 0 else 2)
@@ -546,8 +547,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                                set_base + O_MANTE + e * MANT_SIZE, 16, weights, ectx2, wbase + W_EXPE,
                                second_base + S_MANTE + e * MANT_SIZE * MANT_REL if strength else -1,
                                max(pred, 0), max(-pred, 0), sctx2, wbase + W_SIGNE + sy,
-                               third_base + T_EXPE + e + (min(np.int64(hints[by, bx, k]), N_MAG - 1) * N_MAG
-                                                          + pb) * EXP_SLOTS * N_EDGE if mixed_hints else -1,
+                               third_base + T_EXPE + e + (hb * N_MAG + pb) * EXP_SLOTS * N_EDGE if mixed_hints else -1,
                                wbase3 + X_EXPE)
                 if val != 0:
                     edge_left -= 1

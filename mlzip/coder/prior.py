@@ -65,12 +65,14 @@ def _load(n_contexts: int, name: str) -> np.ndarray:
         raise ModelError(f"classic prior missing: {path}") from exc
     if SHA256[name] is not None and hashlib.sha256(data).hexdigest() != SHA256[name]:
         raise ModelError(f"classic prior {name} fails its sha256 check")
-    return unpack(data, n_contexts)
+    model = unpack(data, n_contexts)
+    model.setflags(write=False)
+    return model
 
 
 def initial_model(n_contexts: int, name: str = CLASSIC) -> np.ndarray:
-    """A fresh copy of the prior state (the coder updates it in place)."""
-    return _load(n_contexts, name).copy()
+    """The prior state, loaded once (read only: the coder works on copies)."""
+    return _load(n_contexts, name)
 
 
 def _numbered_at_least(path: Path, limit: int | None) -> bool:

@@ -145,6 +145,15 @@ def test_best_level_codes_one_band(monkeypatch):
         assert bool(blob[0] & api.FLAG_BANDS) == (level < api.ONE_BAND_LEVEL)
 
 
+def test_speed_levels_band_smaller_images(monkeypatch):
+    monkeypatch.setattr(bands, "SPEED_BANDED_BLOCKS", 64)
+    monkeypatch.setattr(bands, "MIN_BANDED_BLOCKS", 1 << 20)
+    coefs = _random([(20, 10), (10, 5), (10, 5)], seed=7)
+    for level in (1, 3, 4, 6):
+        blob = _round_trip(coefs, S420, level=level, strength=api.strength_for_level(level))
+        assert bool(blob[0] & api.FLAG_BANDS) == (level in api.SPEED_LEVELS)
+
+
 def test_threads_setting(monkeypatch):
     monkeypatch.setenv(bands.THREADS_ENV, "3")
     assert bands.thread_count(None, 8) == 3 and bands.thread_count(None, 2) == 2

@@ -15,7 +15,7 @@ Blob layout (version 2, written now)::
     then        the bands' range coder outputs back to back (each without its always-zero first
                 byte and its trailing zeros)
 
-An image of fewer than ``bands.MIN_BANDED_BLOCKS`` blocks is one band and has no band fields; its
+An image of fewer than ``bands.MIN_BANDED_BLOCKS`` blocks (``SPEED_BANDED_BLOCKS`` at the speed levels) is one band and has no band fields; its
 stream is exactly version 1's. Version 1 (read forever) is that single-band layout with version
 nibble 1 and no bit 2.
 
@@ -62,6 +62,8 @@ ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
 # The best level codes every image in one band: no context restarts (0.17 % smaller on the dev
 # corpus's banded photos), no parallel threads (about half the wall-clock speed on those)
 ONE_BAND_LEVEL = 9
+# The speed levels band smaller images too (bands.SPEED_BANDED_BLOCKS): output for wall-clock speed
+SPEED_LEVELS = (1, 2, 3)
 LUMA_GUIDE = True
 USE_PRIOR = True
 # block grids past this (per component) are refused: the JPEG layer rejects such images earlier
@@ -271,8 +273,14 @@ def _blocks(planes: list[np.ndarray]) -> int:
     return sum(p.shape[0] * p.shape[1] for p in planes)
 
 
-def _new_weights() -> np.ndarray:
+# the classic model mixes nothing; its 2-D type compiles a coder without the mixing code
+NO_WEIGHTS = np.zeros((0, 0), np.int32)
+
+
+def _new_weights(strength: int) -> np.ndarray:
     """The 3-weight sets of every strong model, then HINTS_MIXED's 4-weight sets."""
+    if strength == 0:
+        return NO_WEIGHTS
     return np.concatenate([mixer.new_weights(2 * classic.WEIGHT_SETS),
                            mixer.new_weights(2 * classic.WEIGHT_SETS3, mixer.N_INPUTS3)])
 
@@ -315,7 +323,8 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
     if model is not None:
         starts = [0]
     elif band_starts is None:
-        starts = [0] if level >= ONE_BAND_LEVEL else bands.choose(planes, sampling)
+        min_blocks = bands.SPEED_BANDED_BLOCKS if level in SPEED_LEVELS else bands.MIN_BANDED_BLOCKS
+        starts = [0] if level >= ONE_BAND_LEVEL else bands.choose(planes, sampling, min_blocks)
     else:
         starts = _check_starts(band_starts, bands.mcu_rows([p.shape[:2] for p in planes], sampling))
     settings = ((FORMAT_VERSION + strength) << 4) | (FLAG_HINTS if hints is not None or hint_fn is not None else 0)
@@ -327,7 +336,7 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
     starting = (contextlib.nullcontext([(model, rangecoder.NO_LOG)]) if model is not None
                 else _starting_contexts(settings, len(starts), _blocks(planes)))
     with starting as start:
-        states = [_Band(rangecoder.new_encoder(), np.empty(classic.ENC_MARGIN * 2, np.uint8), m, log, _new_weights())
+        states = [_Band(rangecoder.new_encoder(), np.empty(classic.ENC_MARGIN * 2, np.uint8), m, log, _new_weights(strength))
                   for m, log in start]
         if stats is not None:
             for st in states:
@@ -400,7 +409,7 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
         states = []
         for s, (model, log) in zip(streams, start):
             buf = np.frombuffer(b"\0" + s, np.uint8).copy()  # writable: one compiled signature
-            states.append(_Band(rangecoder.new_decoder(buf), buf, model, log, _new_weights()))
+            states.append(_Band(rangecoder.new_decoder(buf), buf, model, log, _new_weights(_strength(settings))))
         _Job(planes, qts, sampling, starts, states, hints, hint_fn, threads, _strength(settings)).run()
     # each decoder reads at least every byte of its stream (trailing zeros were dropped); a
     # checksum miss is damage

@@ -321,6 +321,10 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     coefs, q, hints, rc, model, recip, log = (unowned(coefs), unowned(q), unowned(hints), unowned(rc),
                                               unowned(model), unowned(recip), unowned(log))
     buf = unowned(out)
+    # classic coders are given 2-D NO_WEIGHTS: strength is then 0 when compiling and every mixing
+    # branch drops out of that coder (level 1: 7-8 % less encode time, measured)
+    strength = strength if weights.ndim == 1 else 0
+    mix_w = unowned(weights.reshape(weights.size))
     decoding = rc[DECODING] != 0
     nby, nbx = coefs.shape[0], coefs.shape[1]
     nz = np.zeros((nby, nbx), np.int64)
@@ -441,7 +445,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     ectx2 = second_base + S_EXP7 + j + ((ma * 4 + ml) * 4 + min(own, 3)) * EXP_SLOTS * 49
                 v = code_int(rc, buf, model, recip, log, np.int64(blk[k]), ectx, 49,
                              set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
-                             set_base + O_MANT7 + j * MANT_SIZE, 16, weights, ectx2, wbase + W_EXP7,
+                             set_base + O_MANT7 + j * MANT_SIZE, 16, mix_w, ectx2, wbase + W_EXP7,
                              second_base + S_MANT7 + j * MANT_SIZE * MANT_REL if strength else -1, pm4, pm4,
                              sctx2, wbase + W_SIGN7 + sy,
                              third_base + T_EXP7 + j + (hb * 4 + min(left, 4) - 1) * EXP_SLOTS * 49 if mixed_hints else -1,
@@ -490,7 +494,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                         ctx2 = (second_base + S_EDGE_NZ
                                 + ((kind * 8 + n_pred) * N_PSUM + half_octave(total >> 2, N_PSUM - 1)) * 8)
                         for i in range(3):
-                            node = 2 * node + code_mixed(rc, buf, model, recip, log, ctx + node, ctx2 + node, weights,
+                            node = 2 * node + code_mixed(rc, buf, model, recip, log, ctx + node, ctx2 + node, mix_w,
                                                          wbase + W_EDGE_NZ + kind * 3 + i, (cnt >> (2 - i)) & 1)
                     else:
                         for i in range(3):
@@ -544,7 +548,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                              + (half_octave(abs(pred), N_PF - 1) * N_NBE + min(nmag, N_NBE - 1)) * EXP_SLOTS * N_EDGE)
                 val = code_int(rc, buf, model, recip, log, np.int64(blk[k]), ectx, N_EDGE,
                                set_base + O_SIGNE + ((e * 3 + ps) * N_MAG + pb) * 3 + nsg,
-                               set_base + O_MANTE + e * MANT_SIZE, 16, weights, ectx2, wbase + W_EXPE,
+                               set_base + O_MANTE + e * MANT_SIZE, 16, mix_w, ectx2, wbase + W_EXPE,
                                second_base + S_MANTE + e * MANT_SIZE * MANT_REL if strength else -1,
                                max(pred, 0), max(-pred, 0), sctx2, wbase + W_SIGNE + sy,
                                third_base + T_EXPE + e + (hb * N_MAG + pb) * EXP_SLOTS * N_EDGE if mixed_hints else -1,
@@ -595,7 +599,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 sb = min(np.int64(hints[by, bx, 0]), N_MAG)
             r = code_int(rc, buf, model, recip, log, np.int64(blk[0]) - pred,
                          set_base + O_EXPDC + sb * EXP_SLOTS, 1, set_base + O_SIGNDC + sb,
-                         set_base + O_MANTDC, 17, weights, dctx2, 0,
+                         set_base + O_MANTDC, 17, mix_w, dctx2, 0,
                          second_base + S_MANTDC if strength else -1, spread4, spread4, -1, 0, dctx3, wbase3 + X_DC)
             if decoding:
                 blk[0] = clamp16(pred + r)

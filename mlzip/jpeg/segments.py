@@ -7,7 +7,6 @@ the rules a re-encoder relies on. Anything it cannot transcode raises Unsupporte
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -117,13 +116,10 @@ class State:
     n_scans: int = 0
 
     def fork(self) -> "State":
-        other = copy.copy(self)
-        other.qtables = dict(self.qtables)
-        other.huff = dict(self.huff)
-        other.first_qtable = dict(self.first_qtable)
-        other.scanned = set(self.scanned)
-        other.coef_bits = None if self.coef_bits is None else self.coef_bits.copy()
-        return other
+        """A copy whose changes leave this one alone (built field by field: copy.copy of a
+        dataclass was 3 % of a 1 KB file's compress)."""
+        return State(dict(self.qtables), dict(self.huff), self.restart, self.frame, dict(self.first_qtable),
+                     None if self.coef_bits is None else self.coef_bits.copy(), set(self.scanned), self.n_scans)
 
 
 def _u16(buf: bytes, p: int) -> int:

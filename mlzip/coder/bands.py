@@ -64,8 +64,11 @@ def choose(planes: Sequence[np.ndarray], sampling: Sequence[tuple[int, int]],
     0.1 us for each, measured), so that threads finish together on top-heavy photos too.
     """
     shapes = [p.shape[:2] for p in planes]
+    n = band_count(sum(by * bx for by, bx in shapes), min_blocks)
+    if n < 2:  # most images: no need to count MCU rows
+        return [0]
     m = mcu_rows(shapes, sampling)
-    n = min(band_count(sum(by * bx for by, bx in shapes), min_blocks), m)
+    n = min(n, m)
     if n < 2:
         return [0]
     work = np.zeros(m, np.int64)
@@ -84,6 +87,8 @@ def choose(planes: Sequence[np.ndarray], sampling: Sequence[tuple[int, int]],
 def bounds(shapes: Sequence[tuple[int, int]], sampling: Sequence[tuple[int, int]],
            starts: Sequence[int]) -> list[list[tuple[int, int]]]:
     """``[band][component] -> (first block row, end block row)``; the last band takes the rest."""
+    if len(starts) == 1:
+        return [[(0, by) for by, _ in shapes]]
     out = []
     for k, start in enumerate(starts):
         last = k == len(starts) - 1

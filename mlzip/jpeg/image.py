@@ -8,7 +8,6 @@ start another scan). Scans are rebuilt from the coefficients; everything else is
 
 from __future__ import annotations
 
-import copy
 import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -256,7 +255,7 @@ def _walk_header(header: bytes) -> tuple[State, Scan]:
         return _walked(header)
     st, scan = _walked_small(bytes(header))
     own = st.fork()
-    own.frame = copy.copy(st.frame)  # fork shares the frame, and a DNL sets its height later
+    own.frame = st.frame and st.frame.copy()  # fork shares the frame, and a DNL sets its height later
     return own, scan
 
 

@@ -1,4 +1,4 @@
-"""Blobs written by the strong coefficient models (strength 1 and 2) must decode forever.
+"""Blobs written by the strong coefficient models (strength 1, 2 and 4, ULTRA) must decode forever.
 
 Same rule as test_coder_frozen.py: if this fails after a change to mlzip.coder, the change broke
 old files; give the new model a new strength/flag and keep these decoding. Never edit the blobs.
@@ -46,6 +46,23 @@ e82ab27df602d4d0d8a553be44ed9061491dadc4ca95f48f78e9d164caf93a8f94b745f43035463a
 631d79e9ac1f3fe858044da51b9f7c050ff3b2c55a994624c4e55a538626b21ecdfd6aa7e057495b2718493310b33abd
 70cb9175c5fa61f6255368b4cd7d9d7d33866e57b540
 """.replace("\n", "")),
+    # ULTRA (format version 6)
+    4: bytes.fromhex("""
+629ecf661f7220b418332df03e7f97afa7ddce24652756635622aa6907381d1f092b342ceda7deed51f0c4121206b3fb
+f06015eb510a737677860bdb44692bb593cce220d99a64758457d167be8aa008c8b93e88423715e69c333114ae9096cc
+bffdddddd8ab233743df9ddbcefadcc742f6a6760f6ab91e6640322a48bb7419d411d3c70bd6555f81a11daa296526f9
+f63c3cf9956704874e9d12d291d998e753a822d792c13303f350e7853ea32038a69218970926dfd871df7868360d8166
+1c5eefd61a225ee99f2272093a4bcf11f15933dc5f0a76d4f79ffb67a3c2fdbed478c4dff32b3d5c117c6afabfbe22fe
+99f44a00258dae5978b050973436d8b32c0de389ecc2d5be3ca69c42e514de2ba5ea2abbdc53386c22548045c2fc1727
+71df03bd65f7aa77f1bccbe1b6ca7ebbbdeeba35880794b0c9e841cea2ea099c0a013d692fcc46ce3e62729c0a588759
+0370ee23eefe36388a6bb2d30c4ac65d2e6e75384e91d6bd292718561fa1130f6298384091923f788d6945b82801c691
+d8fa5d5d254448844546a48ff8311a6b7e13d40ff1ffded0c6af2abcb330aefbbbde2b96d88a1c624ae3bc4589dbaae8
+8620365f3f9bc14a9e9ad838393d541ed7f8b78fba8aadff5ce60104b98d3b5d163e3167d33f37fb8a6b507548a2ffd3
+3f9a46e1b1f19021f7df3ea2bcdc840217e1691bcc7f94aa905e78ec20bb01b8a912ad1e59a889182e8d6f5ea3bb0bc1
+5bca1f7a435ca24d8ddefb19aa37a0f6496e2039b28b3b4e9155730a5ae555b84a5df1bddd97d2fd746a6b7b29fd957f
+b5946312db210629000d40e590c6724fcb62cea4b49cada00386c75f0d3b0d04be3dace12becb4cf9e90fcefba20c486
+51c1d3675ec672e2135fc02e86a29d010fae11e0e505de78d7bcaaa322f00f9a8a1f2bc8790d21c8e8
+""".replace("\n", "")),
 }
 
 
@@ -60,3 +77,22 @@ def test_frozen_strong_blob_decodes(strength):
 @pytest.mark.parametrize("strength", sorted(FROZEN))
 def test_encoder_still_writes_the_frozen_strong_blob(strength):
     assert encode_coefficients(frozen_image(), QTABLES, SAMPLING, strength=strength) == FROZEN[strength]
+
+
+def test_frozen_ultra_file_decodes_and_is_ultra():
+    """tests/frozen/classic-ultra-v1.mlz (level 9, tools/make_frozen.py): its coefficients are coded
+    by ULTRA (format version 6) and the whole file decodes to its original."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from mlzip import api, container
+    from mlzip.coder import api as coder_api
+    from mlzip.coder.classic import ULTRA
+
+    frozen = Path(__file__).parent / "frozen"
+    blob = (frozen / "classic-ultra-v1.mlz").read_bytes()
+    expected = json.loads((frozen / "manifest.json").read_text())["classic-ultra-v1.mlz"]
+    assert hashlib.sha256(api.decompress(blob)).hexdigest() == expected["sha256"]
+    sections = next(container.split_members(blob))[1]
+    assert sections[-1][0] >> 4 == coder_api.FORMAT_VERSION + ULTRA

@@ -142,7 +142,7 @@ class ReferenceMixerN(ReferenceCoder):
         dot = sum(self.w[wf + i] * xf[i] for i in range(3)) >> 16
         p = min(max(ref_squash(min(max(dot, -2047), 2047)), rc_mod.PROB_MIN), rc_mod.PROB_MAX)
         self.encode_p(p, bit)
-        err = ((bit << 16) - p) * mixer.LEARNING_RATE
+        err = ((bit << 16) - p) * mixer.FINAL_LEARNING_RATE
         for i in range(3):
             self.w[wf + i] += (xf[i] * err) >> mixer.LEARNING_SHIFT
         for base, y in ((wa, ys[0]), (wb, ys[1])):

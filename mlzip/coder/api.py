@@ -139,8 +139,8 @@ def strength_for_level(level: int, learned: bool = False) -> int:
     1-3: classic (fastest); 4-5: STRONG (16 dev photos: 0.85 % fewer coefficient bytes, 300 CIFAR
     validation files 3.6 % fewer; encode +24 %, decode +27 % CPU); 6-9 (6 is the default):
     STRONGEST (1.3 % / 3.6 % fewer; encode +65 %, decode +70 % CPU); 9 without a learned model:
-    ULTRA (12 deb dev photos 1.2 % fewer than level 6, 0.9 % fewer than STRONGEST in one band;
-    encode 2.4x and decode 2.3x level 6's time; classic.py's docstring has the details). The default is the strongest
+    ULTRA (12 deb dev photos 1.26 % fewer than level 6, 0.94 % fewer than STRONGEST in one band;
+    encode 2.5x and decode 2.2x level 6's time; classic.py's docstring has the details). The default is the strongest
     model whose speed stays above a third of Lepton's in the same run (README "Results")."""
     if not 1 <= level <= 9:
         raise ValueError(f"level {level} outside 1..9")

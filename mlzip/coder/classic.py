@@ -66,12 +66,14 @@ Edge exponents mix five: classic, second, the edge's non-zeros left (exact) x th
 length; the edge's previous value and the two coefficients inwards of it (capped at 3); the
 above and left blocks' same coefficient (capped at 3) x (luma) the edge's non-zeros left or
 (other planes) the co-located luma magnitude.
-Measured (coefficient bytes, every file in one band): the 12 deb-* dev photos -0.89 % against
-STRONGEST (4,455,040 -> 4,415,348), the whole dev corpus (55 files) -0.58 % (11,673,378 ->
-11,605,970), 500 CIFAR training files (49[5-9]?) -0.04 % (122,464 -> 122,411); against level 6
-(STRONGEST in bands) level 9 is -1.21 % on the photos and -0.81 % on the dev corpus. Speed on the
-photos, one band: encode 2.7 -> 1.9 MB/s, decode 2.2 -> 1.6 MB/s (level 6: 4.5 / 3.6). Leaving one context out cost (photos): edge neighbours +0.18 %, edge values inwards
-+0.14 %, 7x7 neighbours' magnitudes +0.07 %, non-zeros left x coded sum +0.05 %, non-zero count
+Measured (coefficient bytes, every file in one band): the 12 deb-* dev photos -0.94 % against
+STRONGEST (4,455,040 -> 4,413,099), the whole dev corpus (55 files) -0.59 % (11,673,378 ->
+11,604,193), 500 CIFAR training files (49[5-9]?) -0.07 % (122,464 -> 122,375); against level 6
+(STRONGEST in bands) level 9 is -1.26 % on the photos and -0.82 % on the dev corpus. Speed on the
+photos, one band: encode 2.7 -> 1.8 MB/s, decode 2.2 -> 1.7 MB/s (level 6: 4.5 / 3.6).
+The second layer learns at a third of the first layer's rate (mixer.FINAL_LEARNING_RATE: -0.05 %
+against the same rate). Leaving one context out cost (photos, measured at the same rate): edge
+neighbours +0.18 %, edge values inwards +0.14 %, 7x7 neighbours' magnitudes +0.07 %, non-zeros left x coded sum +0.05 %, non-zero count
 +0.02 %, edge non-zeros left +0.014 %, wide neighbourhood +0.011 %; the weight set per slot x
 magnitude bucket instead of non-zeros left cost +0.03 %. Dropped: finer (half-octave) pm4
 buckets x non-zeros left (-0.02 % without it), the edge prediction's half-octave buckets x the
@@ -84,8 +86,8 @@ non-zero count or the DC exponents with second contexts, finer 7x7 magnitude buc
 adaptation limits (60: +0.2 %, 255: -0.02 %).
 
 Changing anything here changes the format: give it a new version in ``api.py``, rebuild the prior,
-and keep this version decodable. Numba's cache does not notice changes in ``rangecoder.py`` (its
-functions are inlined here): clear ``__pycache__`` after editing it.
+and keep this version decodable. Numba's cache does not notice changes in ``rangecoder.py`` or
+``mixer.py`` (their functions are inlined here): clear ``__pycache__`` after editing them.
 """
 
 import numpy as np

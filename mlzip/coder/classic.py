@@ -70,7 +70,9 @@ Measured (coefficient bytes, every file in one band): the 12 deb-* dev photos -0
 STRONGEST (4,455,040 -> 4,413,099), the whole dev corpus (55 files) -0.59 % (11,673,378 ->
 11,604,193), 500 CIFAR training files (49[5-9]?) -0.07 % (122,464 -> 122,375); against level 6
 (STRONGEST in bands) level 9 is -1.26 % on the photos and -0.82 % on the dev corpus. Speed on the
-photos, one band: encode 2.7 -> 1.8 MB/s, decode 2.2 -> 1.7 MB/s (level 6: 4.5 / 3.6).
+photos, one band: encode 2.7 -> 1.8 MB/s, decode 2.2 -> 1.7 MB/s (level 6: 4.5 / 3.6; a rerun on
+the shared 2-core machine: 2.2 -> 1.3-1.5 and 1.8 -> 1.2-1.4, level 6 2.9 / 2.5); CIFAR level 6 -> 9:
+encode 2.4-3.0 -> 2.0-2.2 MB/s, decode 2.6-3.3 -> 2.2-2.3 MB/s.
 The second layer learns at a third of the first layer's rate (mixer.FINAL_LEARNING_RATE: -0.05 %
 against the same rate). Leaving one context out cost (photos, measured at the same rate): edge
 neighbours +0.18 %, edge values inwards +0.14 %, 7x7 neighbours' magnitudes +0.07 %, non-zeros left x coded sum +0.05 %, non-zero count

@@ -1,4 +1,4 @@
-"""Blobs written by the strong coefficient models (strength 1 and 2) must decode forever.
+"""Blobs written by the strong coefficient models (strength 1, 2 and 4, ULTRA) must decode forever.
 
 Same rule as test_coder_frozen.py: if this fails after a change to mlzip.coder, the change broke
 old files; give the new model a new strength/flag and keep these decoding. Never edit the blobs.
@@ -46,6 +46,24 @@ e82ab27df602d4d0d8a553be44ed9061491dadc4ca95f48f78e9d164caf93a8f94b745f43035463a
 631d79e9ac1f3fe858044da51b9f7c050ff3b2c55a994624c4e55a538626b21ecdfd6aa7e057495b2718493310b33abd
 70cb9175c5fa61f6255368b4cd7d9d7d33866e57b540
 """.replace("\n", "")),
+    # ULTRA (format version 6)
+    4: bytes.fromhex("""
+6266fd45cd7220b122c8c73b2b9457418516062de4d4e1671164e3efbb70978a41910f396ad1e8135f3ba0d7eae1c130
+172adb617c158ae008db297c5e3df03548f28cf2f86ef2a9ed9fb21a7f53b6b19c8471cd6a6fecf5a4e8bdafe2ae3de4
+3b18eaaeb7c45af7e5f248223c4ef6cfc4a31c5458b30269bfe7d860a82643b3db2614ba94a3637ef9c2fb1764d8d67f
+6a58933a13d803afa5578b9bd137119deb028a55280e3ccd5a83655ac5023a96f5f6fb1b266c8e027387c9dd5af8b9d4
+2c41e6a8aa367272f6474fe567b76a86df15bc8d153ac0bc5f491156d6748ef9319c4dce3ea6406b937e01f6a7a60ad9
+4339e97b325f046fd7604894db1a4070e397a5c27449d1cccd529534d809d2b44507e5f03ab25d66fe2edb8c5ee5dc1f
+ee33150523e6cfcd4f81c30a87848dfbe2b964e09b500a4229072ed6035e17539264a66ac7c5a48bb0a75887dbaf6d18
+20147b1ca9aa4a89f11b61e4bcf0432d3d3f9cf9869afa45377d8af669ae1394ede360048f933d07d9bce1dd94358413
+034b65696cd50b548f749543f730bb19f34ef6fe81229addbf307f8a18b73b7112a7f52c07327c692ffa56482e55e296
+a1f2dd11deffa95ee45a24bf9b9cef683fe61764dbc50ea6a5a96eb334a78debf08a5a6c1fec7e84228ed420a556cc46
+cb160e94259306af43554d50296fc43ee78fcd6c26cd57dd07153655ceaf863c52d0ae7bc7020992f91af47825c7dd75
+491819bb428e8b6236acc69d0a7d24a94c00d194b3327cade4827c8bcd973deca1059f82782296a5a811ebd0f1f5fa54
+f12ff00aeabdc21c177d7149226ad39a87ac35cfe942f3946d913ba74aff82d40d07281b37d7890b8242977941fe5aec
+be1e85cc9f90e8cb1bff833c5cbff441d7069aef6588c04a5115924150ed510847a7cdfc74237ececcc9f4f963b0a8ae
+b0b5334624dc2104
+""".replace("\n", "")),
 }
 
 
@@ -60,3 +78,22 @@ def test_frozen_strong_blob_decodes(strength):
 @pytest.mark.parametrize("strength", sorted(FROZEN))
 def test_encoder_still_writes_the_frozen_strong_blob(strength):
     assert encode_coefficients(frozen_image(), QTABLES, SAMPLING, strength=strength) == FROZEN[strength]
+
+
+def test_frozen_ultra_file_decodes_and_is_ultra():
+    """tests/frozen/classic-ultra-v1.mlz (level 9, tools/make_frozen.py): its coefficients are coded
+    by ULTRA (format version 6) and the whole file decodes to its original."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from mlzip import api, container
+    from mlzip.coder import api as coder_api
+    from mlzip.coder.classic import ULTRA
+
+    frozen = Path(__file__).parent / "frozen"
+    blob = (frozen / "classic-ultra-v1.mlz").read_bytes()
+    expected = json.loads((frozen / "manifest.json").read_text())["classic-ultra-v1.mlz"]
+    assert hashlib.sha256(api.decompress(blob)).hexdigest() == expected["sha256"]
+    sections = next(container.split_members(blob))[1]
+    assert sections[-1][0] >> 4 == coder_api.FORMAT_VERSION + ULTRA

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from mlzip.coder import mixer
 from mlzip.coder import rangecoder as rc_mod
@@ -120,3 +121,87 @@ def test_three_context_mixer_matches_reference_and_uses_the_third():
     assert len(coded) < 0.9 * len(_numba_code(c1, c2, wsets, bits))  # the informative third input pays
     data = np.frombuffer(coded, np.uint8).copy()
     assert np.array_equal(_numba_code3(c1, c2, c3, wsets, bits, data), bits)
+
+
+class ReferenceMixerN(ReferenceCoder):
+    """N contexts, two first-layer weight sets (each learning from its own output) and a second
+    layer mixing their logits: mixer.code_mixed_n, written plainly."""
+
+    def __init__(self, n_contexts: int, limit: int, weights: list[int]):
+        super().__init__(n_contexts, limit)
+        self.w = list(weights)
+
+    def encode_n(self, ctxs, wa, wb, wf, bit):
+        x = [ref_stretch(self.prob[c]) for c in ctxs] + [256]
+        n1 = len(x)
+        ys = []
+        for base in (wa, wb):
+            dot = sum(self.w[base + i] * x[i] for i in range(n1)) >> 16
+            ys.append(min(max(dot, -2047), 2047))
+        xf = ys + [256]
+        dot = sum(self.w[wf + i] * xf[i] for i in range(3)) >> 16
+        p = min(max(ref_squash(min(max(dot, -2047), 2047)), rc_mod.PROB_MIN), rc_mod.PROB_MAX)
+        self.encode_p(p, bit)
+        err = ((bit << 16) - p) * mixer.FINAL_LEARNING_RATE
+        for i in range(3):
+            self.w[wf + i] += (xf[i] * err) >> mixer.LEARNING_SHIFT
+        for base, y in ((wa, ys[0]), (wb, ys[1])):
+            e = ((bit << 16) - ref_squash(y)) * mixer.LEARNING_RATE
+            for i in range(n1):
+                self.w[base + i] += (x[i] * e) >> mixer.LEARNING_SHIFT
+        for c in ctxs:
+            self.adapt(c, bit)
+
+
+def _n_decisions(n_ctx, count, seed):
+    """Context i of a decision lies in 8i..8i+7; the last input sees the bit 80 % of the time.
+    Weight layout: 3 first-layer A sets, 6 B sets (n_ctx + 1 weights each), 3 final sets."""
+    rng = np.random.default_rng(seed)
+    ctxs = 8 * np.arange(n_ctx)[None, :] + rng.integers(0, 6, (count, n_ctx))
+    skew = rng.random(8 * n_ctx)
+    bits = (rng.random(count) < skew[ctxs[:, 0]]).astype(np.int64)
+    ctxs[:, -1] = 8 * (n_ctx - 1) + np.where(rng.random(count) < 0.8, 6 + bits, 7 - bits)
+    sel = rng.integers(0, 3, count)
+    sub = rng.integers(0, 2, count)
+    was = sel * (n_ctx + 1)
+    wbs = 3 * (n_ctx + 1) + (2 * sel + sub) * (n_ctx + 1)
+    wfs = 9 * (n_ctx + 1) + 3 * sel
+    w = np.zeros(9 * (n_ctx + 1) + 9, np.int32)
+    for s in range(9):
+        w[s * (n_ctx + 1)] = 3 << 14  # 0.75 on the first context
+        w[s * (n_ctx + 1) + 1:(s + 1) * (n_ctx + 1) - 1] = 1 << 12
+    w[9 * (n_ctx + 1)::3] = 1 << 15
+    w[9 * (n_ctx + 1) + 1::3] = 1 << 15
+    return np.ascontiguousarray(ctxs, np.int64), was, wbs, wfs, bits, w
+
+
+def _numba_code_n(ctxs, was, wbs, wfs, bits, w, data=None):
+    n_ctx = ctxs.shape[1]
+    model = rc_mod.new_contexts(8 * n_ctx)
+    rc = rc_mod.new_encoder() if data is None else rc_mod.new_decoder(data)
+    buf = np.zeros(4 * bits.size + 16, np.uint8) if data is None else data
+    out = mixer.code_mixed_n_bits(rc, buf, model, rc_mod.rate_table(30), rc_mod.NO_LOG, ctxs, n_ctx, w.copy(),
+                                  was, wbs, wfs, bits if data is None else np.zeros_like(bits))
+    if data is not None:
+        return out
+    rc_mod.flush(rc, buf)
+    return buf[:rc[rc_mod.POS]].tobytes()
+
+
+
+@pytest.mark.parametrize("n_ctx", [1, 5, 6])
+def test_n_context_mixer_matches_reference_and_inverts(n_ctx):
+    ctxs, was, wbs, wfs, bits, w = _n_decisions(n_ctx, 3000, seed=7 + n_ctx)
+    ref = ReferenceMixerN(8 * n_ctx, 30, w.tolist())
+    for row, a, b, f, bit in zip(ctxs.tolist(), was.tolist(), wbs.tolist(), wfs.tolist(), bits.tolist()):
+        ref.encode_n(row, a, b, f, bit)
+    coded = _numba_code_n(ctxs, was, wbs, wfs, bits, w)
+    assert coded == ref.finish()
+    data = np.frombuffer(coded, np.uint8).copy()
+    assert np.array_equal(_numba_code_n(ctxs, was, wbs, wfs, bits, w, data), bits)
+    if n_ctx > 1:  # the informative last input pays: fewer bytes than the first context alone
+        rc, buf = rc_mod.new_encoder(), np.zeros(4 * bits.size + 16, np.uint8)
+        rc_mod.code_bits(rc, buf, rc_mod.new_contexts(8 * n_ctx), rc_mod.rate_table(30), rc_mod.NO_LOG,
+                         np.ascontiguousarray(ctxs[:, 0]), bits)
+        rc_mod.flush(rc, buf)
+        assert len(coded) < 0.9 * rc[rc_mod.POS]

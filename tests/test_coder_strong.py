@@ -1,4 +1,4 @@
-"""The strong coefficient models (strength 1 to 3): round trips, levels, flags."""
+"""The strong coefficient models (strength 1 to 4): round trips, levels, flags."""
 
 import numpy as np
 import pytest
@@ -6,11 +6,11 @@ import pytest
 from jpeg_fixtures import make_jpeg
 from mlzip import api as mlzip_api
 from mlzip.coder import api, decode_coefficients, encode_coefficients, strength_for_level
-from mlzip.coder.classic import HINTS_MIXED, STRONG, STRONGEST
+from mlzip.coder.classic import HINTS_MIXED, STRONG, STRONGEST, ULTRA
 from mlzip.errors import CorruptMember
 from test_coder import FILLS, RNG, SAMPLING, _jpeg_coefficients, _planes, _q, _round_trip, _shapes
 
-STRENGTHS = [STRONG, STRONGEST, HINTS_MIXED]
+STRENGTHS = [STRONG, STRONGEST, HINTS_MIXED, ULTRA]
 
 
 @pytest.mark.parametrize("strength", STRENGTHS)
@@ -63,15 +63,16 @@ def test_jpegs_round_trip_at_each_strength(level, args):
 
 
 def test_level_mapping():
-    assert [strength_for_level(level) for level in range(1, 10)] == [0] * 3 + [STRONG] * 2 + [STRONGEST] * 4
+    assert [strength_for_level(level) for level in range(1, 10)] == [0] * 3 + [STRONG] * 2 + [STRONGEST] + [ULTRA] * 3
     with pytest.raises(ValueError):
         strength_for_level(10)
     coefs = _planes([(3, 3)], FILLS["random_small"])
     blobs = [encode_coefficients(coefs, _q(1), [(1, 1)], level=lv, strength=strength_for_level(lv))
              for lv in range(1, 10)]
-    assert len(set(blobs[:3])) == 1 and len(set(blobs[3:5])) == 1 and len(set(blobs[5:])) == 1 and len(set(blobs)) == 3
+    assert len(set(blobs[:3])) == 1 and len(set(blobs[3:5])) == 1 and len(set(blobs[6:])) == 1 and len(set(blobs)) == 4
+    assert blobs[6][0] >> 4 == api.FORMAT_VERSION + ULTRA
     assert blobs[0] == encode_coefficients(coefs, _q(1), [(1, 1)])  # strength 0 is the default
-    # a learned model's hints are mixed from level 6; below, they replace buckets as before
+    # a learned model's hints are mixed from level 6 (9 included); below, they replace buckets as before
     assert ([strength_for_level(level, learned=True) for level in range(1, 10)]
             == [0] * 3 + [STRONG] * 2 + [HINTS_MIXED] * 4)
 
@@ -96,9 +97,9 @@ def test_mixed_hints_change_the_stream_and_round_trip():
 def test_unknown_strength_is_refused():
     coefs = _planes([(3, 3)], FILLS["random_small"])
     with pytest.raises(ValueError):
-        encode_coefficients(coefs, _q(1), [(1, 1)], strength=HINTS_MIXED + 1)
+        encode_coefficients(coefs, _q(1), [(1, 1)], strength=ULTRA + 1)
     blob = encode_coefficients(coefs, _q(1), [(1, 1)], strength=STRONGEST)
-    bad = bytes([(api.FORMAT_VERSION + HINTS_MIXED + 1) << 4 | (blob[0] & 0xF)]) + blob[1:]  # no such model
+    bad = bytes([(api.FORMAT_VERSION + ULTRA + 1) << 4 | (blob[0] & 0xF)]) + blob[1:]  # no such model
     with pytest.raises(CorruptMember):
         decode_coefficients(bad, [(3, 3)], _q(1), [(1, 1)])
     # the strength is part of the checksummed settings: flipping it is detected
@@ -113,3 +114,39 @@ def test_strong_blob_without_prior_round_trips(monkeypatch):
     monkeypatch.setattr(api, "USE_PRIOR", False)
     flat = _round_trip(coefs, _q(3, 4), SAMPLING["444"], strength=STRONG)
     assert flat[0] & api.FLAG_PRIOR == 0 and flat != with_prior
+
+
+@pytest.mark.parametrize("args", [dict(quality=85, subsampling=2), dict(quality=60, subsampling=0),
+                                  dict(quality=90, mode="L"), dict(quality=75, subsampling=1)], ids=str)
+@pytest.mark.parametrize("size", [(1, 1), (7, 5), (16, 16), (97, 71)])
+def test_ultra_round_trips_pillow_jpegs(tmp_path, args, size):
+    """ULTRA on Pillow-made JPEGs: 4:2:0, 4:4:4 and 4:2:2 colour, grayscale, tiny and odd sizes."""
+    jpeglib = pytest.importorskip("jpeglib")
+    data = make_jpeg(*size, seed=size[0], **args)
+    path = tmp_path / "ultra.jpg"
+    path.write_bytes(data)
+    im = jpeglib.read_dct(str(path))
+    planes = [im.Y] + ([im.Cb, im.Cr] if im.Cb is not None else [])
+    coefs = [np.ascontiguousarray(p.reshape(p.shape[0], p.shape[1], 64), np.int16) for p in planes]
+    qts = [im.qt[im.quant_tbl_no[i]].reshape(64).astype(np.uint16) for i in range(len(coefs))]
+    samp = [tuple(int(v) for v in im.samp_factor[i]) for i in range(len(coefs))]
+    blob = _round_trip(coefs, qts, samp, level=9, strength=ULTRA)
+    assert blob[0] >> 4 == api.FORMAT_VERSION + ULTRA
+    assert mlzip_api.decompress(mlzip_api.compress(data, 9)) == data
+
+
+def test_ultra_is_smaller_than_strongest_on_a_photo_like_image(tmp_path):
+    coefs, qts, samp, _ = _jpeg_coefficients(tmp_path, 90, 2, size=(256, 320))
+    strongest = _round_trip(coefs, qts, samp, level=9, strength=STRONGEST)
+    ultra = _round_trip(coefs, qts, samp, level=9, strength=ULTRA)
+    assert len(ultra) < len(strongest)
+    # and through the levels: 9 (ULTRA) against 6 (STRONGEST)
+    assert len(encode_coefficients(coefs, qts, samp, level=9, strength=strength_for_level(9))) < len(
+        encode_coefficients(coefs, qts, samp, level=6, strength=strength_for_level(6)))
+
+
+def test_ultra_with_hints_round_trips():
+    """ULTRA is not chosen with a learned model, but a caller may give hints: they replace buckets."""
+    coefs = _planes([(6, 7)] * 3, FILLS["random_small"])
+    hints = [None] + [RNG.integers(0, 13, (6, 7, 64)).astype(np.uint8) for _ in range(2)]
+    _round_trip(coefs, _q(3, 2), [(1, 1)] * 3, hints=hints, strength=ULTRA)

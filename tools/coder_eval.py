@@ -1,6 +1,6 @@
 """Evaluate mlzip.coder on a directory of JPEGs, side by side with lepton_jpeg_python.
 
-    python tools/coder_eval.py DIR [--include GLOB] [--limit N] [--level L] [--no-lepton]
+    python tools/coder_eval.py DIR [--include GLOB] [--recursive] [--limit N] [--level L] [--strength S] [--no-lepton]
 
 Coefficients are read with jpeglib (an independent reader), encoded, decoded and compared exactly.
 Savings = 1 - (coefficient bytes + raw header bytes + bytes after EOI) / original: the header is
@@ -69,15 +69,21 @@ def main() -> None:
     ap.add_argument("--include", default="*")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--level", type=int, default=6)
+    ap.add_argument("--strength", type=int, default=None,
+                    help="the coder model (mlzip.coder.classic) instead of the level's (strength_for_level)")
+    ap.add_argument("--recursive", action="store_true", help="walk DIR's subdirectories; GLOB matches the relative path")
     ap.add_argument("--no-lepton", action="store_true")
     args = ap.parse_args()
+    strength = strength_for_level(args.level) if args.strength is None else args.strength
 
-    files = sorted(p for p in args.dir.iterdir()
-                   if p.is_file() and fnmatch.fnmatch(p.name, args.include) and p.suffix.lower() in
-                   (".jpg", ".jpeg", ".mpo", ".jfif"))
+    found = args.dir.rglob("*") if args.recursive else args.dir.iterdir()
+    files = sorted(p for p in found
+                   if p.is_file() and fnmatch.fnmatch(str(p.relative_to(args.dir)) if args.recursive else p.name,
+                                                      args.include)
+                   and p.suffix.lower() in (".jpg", ".jpeg", ".mpo", ".jfif"))
     # warm the JIT so compile time is not timed
     warm = [np.zeros((2, 2, 64), np.int16)]
-    warm_blob = encode_coefficients(warm, [np.ones(64, np.uint16)], [(1, 1)], strength=strength_for_level(args.level))
+    warm_blob = encode_coefficients(warm, [np.ones(64, np.uint16)], [(1, 1)], strength=strength)
     decode_coefficients(warm_blob, [(2, 2)],
                         [np.ones(64, np.uint16)], [(1, 1)])
 
@@ -97,7 +103,7 @@ def main() -> None:
             continue
         done += 1
         t0 = time.perf_counter()
-        blob = encode_coefficients(coefs, qts, sampling, level=args.level, strength=strength_for_level(args.level))
+        blob = encode_coefficients(coefs, qts, sampling, level=args.level, strength=strength)
         t1 = time.perf_counter()
         back = decode_coefficients(blob, [c.shape[:2] for c in coefs], qts, sampling)
         t2 = time.perf_counter()
@@ -131,7 +137,7 @@ def main() -> None:
     if not tot["orig"]:
         return
     mb = tot["orig"] / 1e6
-    print(f"\nALL {done} files: orig {tot['orig']} ours {tot['ours']} savings "
+    print(f"\nALL {done} files: orig {tot['orig']} coef {tot['coef']} ours {tot['ours']} savings "
           f"{100 * (1 - tot['ours'] / tot['orig']):.2f}% (zstd header {100 * (1 - tot['ours_z'] / tot['orig']):.2f}%)  bits/nz {8 * tot['coef'] / tot['nz']:.3f}  "
           f"enc {mb / tot['enc']:.2f} MB/s  dec {mb / tot['dec']:.2f} MB/s")
     if tot["lep_orig"]:

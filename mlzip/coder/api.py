@@ -4,9 +4,9 @@ Blob layout (version 2, written now)::
 
     byte 0      settings: high nibble = format version, low nibble = flags (bit 0: hints
                 used, bit 1: contexts start from the trained prior, bit 2: banded). Versions 2 to
-                5 share this layout and differ in the model: 2 = classic, 3 = STRONG,
-                4 = STRONGEST, 5 = HINTS_MIXED (``strength_for_level``; the models:
-                mlzip.coder.classic)
+                6 share this layout and differ in the model: 2 = classic, 3 = STRONG,
+                4 = STRONGEST, 5 = HINTS_MIXED, 6 = ULTRA (``strength_for_level``; the
+                models: mlzip.coder.classic)
     bytes 1..4  CRC-32 of byte 0, every byte after the CRC and the coefficients (see
                 ``_checksum``; little endian): damage is detected, never decoded into wrong values
     banded only: the band fields (``mlzip.coder.bands.pack``: varint number of extra bands, then
@@ -51,17 +51,18 @@ from mlzip.coder import bands, classic, mixer, prior, rangecoder
 from mlzip.errors import CorruptMember, LimitExceeded
 from mlzip.limits import MAX_JPEG_PIXELS
 
-FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3, 4, 5)
+FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3, 4, 5, 6)
 FLAG_HINTS = 1
 FLAG_PRIOR = 2  # contexts start from the trained prior (mlzip.coder.prior) instead of p = 1/2
 FLAG_BANDS = 4  # version 2: more than one band, band fields follow the CRC
 _V2_FLAGS = FLAG_HINTS | FLAG_PRIOR | FLAG_BANDS
-KNOWN_FLAGS = {1: FLAG_HINTS | FLAG_PRIOR, 2: _V2_FLAGS, 3: _V2_FLAGS, 4: _V2_FLAGS, 5: _V2_FLAGS}
-MAX_STRENGTH = classic.HINTS_MIXED
+KNOWN_FLAGS = {1: FLAG_HINTS | FLAG_PRIOR, 2: _V2_FLAGS, 3: _V2_FLAGS, 4: _V2_FLAGS, 5: _V2_FLAGS, 6: _V2_FLAGS}
+MAX_STRENGTH = classic.ULTRA
 ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
 # The best level codes every image in one band: no context restarts (0.17 % smaller on the dev
 # corpus's banded photos), no parallel threads (about half the wall-clock speed on those)
 ONE_BAND_LEVEL = 9
+ULTRA_LEVEL = 7  # the first level coded with ULTRA (without a learned model)
 # The speed levels band smaller images too (bands.SPEED_BANDED_BLOCKS): output for wall-clock speed
 SPEED_LEVELS = (1, 2, 3)
 LUMA_GUIDE = True
@@ -71,6 +72,7 @@ MAX_BLOCKS = 4 * (MAX_JPEG_PIXELS // 64)
 N_CONTEXTS = 2 * classic.CONTEXTS_PER_SET
 N_CONTEXTS_STRONG = N_CONTEXTS + 2 * classic.SECOND_PER_SET
 N_CONTEXTS_MIXED = N_CONTEXTS_STRONG + 2 * classic.THIRD_PER_SET
+N_CONTEXTS_ULTRA = N_CONTEXTS_STRONG + 2 * classic.ULTRA_PER_SET
 # Images of at most this many blocks (in one band) start from this thread's reused context array,
 # restored through the coder's change log afterwards (rangecoder.restore) instead of a fresh copy
 # of the prior: a 32x32 CIFAR JPEG changes ~3000 of 480,000 contexts, and two 1.9 MB copies
@@ -150,19 +152,24 @@ def strength_for_level(level: int, learned: bool = False) -> int:
     ``learned``: a learned model hints the coder; from level 6 its hints are mixed (HINTS_MIXED).
     1-3: classic (fastest); 4-5: STRONG (16 dev photos: 0.85 % fewer coefficient bytes, 300 CIFAR
     validation files 3.6 % fewer; encode +24 %, decode +27 % CPU); 6-9 (6 is the default):
-    STRONGEST (1.3 % / 3.6 % fewer; encode +65 %, decode +70 % CPU). The default is the strongest
-    model whose speed stays above a third of Lepton's in the same run (README "Results")."""
+    STRONGEST (1.3 % / 3.6 % fewer; encode +65 %, decode +70 % CPU); 7-9 without a learned model:
+    ULTRA (12 deb dev photos at level 9: 1.26 % fewer than level 6, 0.94 % fewer than STRONGEST in
+    one band; encode 2.5x and decode 2.2x level 6's time; classic.py's docstring has the details),
+    in bands on parallel threads at 7-8, in one band at 9. The default is the strongest model whose
+    speed stays above a third of Lepton's in the same run (README "Results")."""
     if not 1 <= level <= 9:
         raise ValueError(f"level {level} outside 1..9")
     if level <= 3:
         return 0
     if level <= 5:
         return classic.STRONG
-    return classic.HINTS_MIXED if learned else classic.STRONGEST
+    if learned:
+        return classic.HINTS_MIXED
+    return classic.ULTRA if level >= ULTRA_LEVEL else classic.STRONGEST
 
 
 def _strength(settings: int) -> int:
-    """Versions 1 and 2 are the classic model, 3 to 5 the stronger ones."""
+    """Versions 1 and 2 are the classic model, 3 to 6 the stronger ones."""
     return max((settings >> 4) - FORMAT_VERSION, 0)
 
 
@@ -230,9 +237,10 @@ def _rate_table(limit: int) -> np.ndarray:
 
 def _model_kind(settings: int) -> tuple[int, bool]:
     """What decides the starting contexts: the context layout (0 classic, 1 strong, 2 strong with
-    the hints' contexts) and whether they start from the prior."""
+    the hints' contexts, 3 strong with ULTRA's extra ones) and whether they start from the prior."""
     strength = _strength(settings)
-    return (0 if strength == 0 else (2 if strength == classic.HINTS_MIXED else 1)), bool(settings & FLAG_PRIOR)
+    layout = {0: 0, classic.HINTS_MIXED: 2, classic.ULTRA: 3}.get(strength, 1)
+    return layout, bool(settings & FLAG_PRIOR)
 
 
 @functools.cache
@@ -242,8 +250,8 @@ def _pristine(kind: tuple[int, bool]) -> np.ndarray:
     layout, from_prior = kind
     n = N_CONTEXTS_STRONG if layout else N_CONTEXTS
     model = prior.initial_model(n, prior.STRONG if layout else prior.CLASSIC) if from_prior else rangecoder.new_contexts(n)
-    if layout == 2:  # the hints' contexts start at p = 1/2 (no prior)
-        model = np.concatenate([model, rangecoder.new_contexts(N_CONTEXTS_MIXED - n)])
+    if layout >= 2:  # the hints' (ULTRA's extra) contexts start at p = 1/2 (no prior)
+        model = np.concatenate([model, rangecoder.new_contexts((N_CONTEXTS_MIXED if layout == 2 else N_CONTEXTS_ULTRA) - n)])
     model.setflags(write=False)
     return model
 
@@ -284,16 +292,42 @@ def _blocks(planes: list[np.ndarray]) -> int:
     return sum(p.shape[0] * p.shape[1] for p in planes)
 
 
+# ULTRA's first-layer weights start here (in WEIGHT_ONE units): the classic context, the second one,
+# each extra one; its second layer starts averaging the two first-layer outputs
+ULTRA_START = (0.85, 0.15, 0.05)
+ULTRA_FINAL_START = (0.5, 0.5)
+
+
+def _ultra_weights() -> np.ndarray:
+    """ULTRA's weights of one context set (classic.UW_*)."""
+    one = mixer.WEIGHT_ONE
+    parts = []
+    for n in (classic.N_MIX7, classic.N_MIXE):
+        first = [round(ULTRA_START[min(i, 2)] * one) for i in range(n)] + [0]  # the bias starts at 0
+        final = [round(w * one) for w in ULTRA_FINAL_START] + [0]
+        parts += [first * classic.EXP_SLOTS, first * (classic.EXP_SLOTS * classic.N_USEL), final * classic.EXP_SLOTS]
+    w = np.array([x for part in parts for x in part], np.int32)
+    assert w.size == classic.UW_PER_SET
+    return w
+
+
+@functools.lru_cache(maxsize=1)
+def _pristine_weights() -> np.ndarray:
+    w = np.concatenate([mixer.new_weights(2 * classic.WEIGHT_SETS),
+                        mixer.new_weights(2 * classic.WEIGHT_SETS3, mixer.N_INPUTS3)])
+    assert w.size == classic.UWEIGHT_BASE
+    return np.concatenate([w, _ultra_weights(), _ultra_weights()])
+
+
 # the classic model mixes nothing; its 2-D type compiles a coder without the mixing code
 NO_WEIGHTS = np.zeros((0, 0), np.int32)
 
 
 def _new_weights(strength: int) -> np.ndarray:
-    """The 3-weight sets of every strong model, then HINTS_MIXED's 4-weight sets."""
+    """The 3-weight sets of every strong model, then HINTS_MIXED's 4-weight sets, then ULTRA's."""
     if strength == 0:
         return NO_WEIGHTS
-    return np.concatenate([mixer.new_weights(2 * classic.WEIGHT_SETS),
-                           mixer.new_weights(2 * classic.WEIGHT_SETS3, mixer.N_INPUTS3)])
+    return _pristine_weights().copy()
 
 
 def _check_hint_args(hints, hint_fn, n: int) -> None:
@@ -309,8 +343,8 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
                         model: np.ndarray | None = None, *, hint_fn=None,
                         threads: int | None = None, band_starts: list[int] | None = None,
                         strength: int = 0, stats: dict[str, float] | None = None) -> bytes:
-    """``strength``: 0 (the classic model), classic.STRONG, STRONGEST or HINTS_MIXED (meant with
-    hints; without, it codes as STRONGEST under another version); callers choose it from
+    """``strength``: 0 (the classic model), classic.STRONG, STRONGEST, HINTS_MIXED (meant with
+    hints; without, it codes as STRONGEST under another version) or ULTRA; callers choose it from
     the level with ``strength_for_level``. ``model``: continue from (and update) this context
     state (one band); used to train the priors. ``band_starts``: the first MCU row of each band
     instead of the size-based choice; for tests. ``stats``: a dict to receive the bits spent on each

@@ -22,7 +22,7 @@ and decodes (``code_bit`` returns the decoded bit), so the two can never disagre
 Every value is coded as exponent (unary), sign and mantissa bits (``code_int``); mantissa bits
 below the top four are coded raw. Contexts start from a trained prior (``prior.py``).
 
-The strong models (``strength`` STRONG, levels 4-5, and STRONGEST, levels 6-9) add, on top of
+The strong models (``strength`` STRONG, levels 4-5, and STRONGEST, levels 6-8) add, on top of
 all that (measured on 16 dev photos / 300 CIFAR validation files, coefficient bytes):
 
 * the modelled mantissa bits also see where the predicted magnitude lies against each bit's
@@ -47,20 +47,55 @@ mixed with the other two (``mixer.code_mixed3``), to the 7x7 and edge exponents,
 DC exponent (hint x spread, hint): the mixer learns how far to trust the network, so a hint can
 only help where it predicts (7 dev photos: 0.06-0.08 % fewer coefficient bytes than STRONGEST
 without a model; replacing the buckets cost 0.1 %).
+ULTRA (level 9 without a learned model) is STRONGEST whose 7x7 and edge exponents are each mixed
+from more contexts by a two-layer mixer (``mixer.code_mixed_n``: one first-layer weight set per
+exponent slot, one per slot x non-zeros left (7x7) or edge non-zeros left x the line's 7x7
+non-zeros (edges), their logits mixed by a second-layer set per slot). The extra contexts start at
+p = 1/2 (the strong prior covers the others); the first-layer weights start at 0.85 (classic
+context), 0.15 (second), 0.05 (each extra one), the second layer at 0.5 / 0.5. 7x7 exponents mix
+six contexts: classic, STRONGEST's second, and
+
+* the block's coded 7x7 non-zero count (15 buckets) x position;
+* the above and left blocks' magnitudes around the coefficient (same and neighbouring
+  frequencies, half-octave buckets) x non-zeros left (1..4);
+* luma: this block's |k-1|, |k-8|; other planes: the co-located luma and previous plane
+  magnitudes; both x |above| + |left| (each capped at 3);
+* non-zeros left (1..9) x half-octave buckets of the magnitudes already coded in this block.
+
+Edge exponents mix five: classic, second, the edge's non-zeros left (exact) x the prediction's bit
+length; the edge's previous value and the two coefficients inwards of it (capped at 3); the
+above and left blocks' same coefficient (capped at 3) x (luma) the edge's non-zeros left or
+(other planes) the co-located luma magnitude.
+Measured (coefficient bytes, every file in one band): the 12 deb-* dev photos -0.94 % against
+STRONGEST (4,455,040 -> 4,413,099), the whole dev corpus (55 files) -0.59 % (11,673,378 ->
+11,604,193), 500 CIFAR training files (49[5-9]?) -0.07 % (122,464 -> 122,375); against level 6
+(STRONGEST in bands) level 9 is -1.26 % on the photos and -0.82 % on the dev corpus. Speed on the
+photos, one band: encode 2.7 -> 1.8 MB/s, decode 2.2 -> 1.7 MB/s (level 6: 4.5 / 3.6; a rerun on
+the shared 2-core machine: 2.2 -> 1.3-1.5 and 1.8 -> 1.2-1.4, level 6 2.9 / 2.5); CIFAR level 6 -> 9:
+encode 2.4-3.0 -> 2.0-2.2 MB/s, decode 2.6-3.3 -> 2.2-2.3 MB/s.
+The second layer learns at a third of the first layer's rate (mixer.FINAL_LEARNING_RATE: -0.05 %
+against the same rate). Leaving one context out cost (photos, measured at the same rate): edge
+neighbours +0.18 %, edge values inwards +0.14 %, 7x7 neighbours' magnitudes +0.07 %, non-zeros left x coded sum +0.05 %, non-zero count
++0.02 %, edge non-zeros left +0.014 %, wide neighbourhood +0.011 %; the weight set per slot x
+magnitude bucket instead of non-zeros left cost +0.03 %. Dropped: finer (half-octave) pm4
+buckets x non-zeros left (-0.02 % without it), the edge prediction's half-octave buckets x the
+line's count (0.000 %), the block's row and column non-zeros so far (0.004 %). Starting weights
+0.5 / 0.3 / 0.2 were 0.03 % smaller on the photos but 0.9 % larger on CIFAR.
+
 Measured and dropped (< 0.05 % each): a fast-adapting twin of each context as a third mixer
 input, an APM/SSE stage on the 7x7 zero flags, weight sets per magnitude bucket, mixing the 7x7
 non-zero count or the DC exponents with second contexts, finer 7x7 magnitude buckets, other
 adaptation limits (60: +0.2 %, 255: -0.02 %).
 
 Changing anything here changes the format: give it a new version in ``api.py``, rebuild the prior,
-and keep this version decodable. Numba's cache does not notice changes in ``rangecoder.py`` (its
-functions are inlined here): clear ``__pycache__`` after editing it.
+and keep this version decodable. Numba's cache does not notice changes in ``rangecoder.py`` or
+``mixer.py`` (their functions are inlined here): clear ``__pycache__`` after editing them.
 """
 
 import numpy as np
 from numba import njit
 
-from mlzip.coder.mixer import N_INPUTS, N_INPUTS3, code_mixed, code_mixed3
+from mlzip.coder.mixer import N_FINAL, N_INPUTS, N_INPUTS3, code_mixed, code_mixed3, code_mixed_n
 from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, account, code_bit, code_raw, unowned
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
@@ -89,6 +124,7 @@ CONTEXTS_PER_SET = O_MANTDC + MANT_SIZE
 
 # Strength (the blob's format version is 2 + strength, see api.py): 0 = the classic model above;
 # STRONG adds the contexts below; STRONGEST also mixes the 7x7 exponents and the edge non-zero counts (docstring).
+# ULTRA (4, below) mixes more contexts into the 7x7 and edge exponents (docstring).
 STRONG = 1
 STRONGEST = 2
 HINTS_MIXED = 3  # STRONGEST with a learned model's hints as third contexts (docstring)
@@ -127,6 +163,41 @@ X_EXP7, X_EXPE, X_DC = 0, EXP_SLOTS, 2 * EXP_SLOTS
 WEIGHT_SETS3 = 3 * EXP_SLOTS
 WEIGHT3_BASE = 2 * WEIGHT_SETS * N_INPUTS // N_INPUTS3  # first 4-weight set, in sets of 4
 assert 2 * WEIGHT_SETS * N_INPUTS % N_INPUTS3 == 0
+# ULTRA: the extra contexts of the 7x7 and edge exponents (p = 1/2 at the start, no prior), after
+# both sets' second ones (ULTRA has no third ones), one block per set
+ULTRA = 4
+N_MIX7 = 6  # 7x7 exponents: classic, second and four extra contexts
+N_MIXE = 5  # edge exponents: classic, second and three extra contexts
+NZ7_BUCKET = np.searchsorted(np.array([1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 19, 24, 30, 38]), np.arange(64),
+                             side="right").astype(np.int64)
+N_UNZ7 = 15  # the block's 7x7 non-zero count
+N_UWIDE = 64  # half-octave buckets of the above and left blocks' magnitudes around this coefficient x non-zeros left (1..4)
+N_UNB = 64  # luma: |k-1|, |k-8|, |above| + |left| (0..3 each); others: |luma's k|, |previous plane's k|, |above| + |left|
+N_ULEFT = 9 * 12  # non-zeros left (1..9) x half-octave buckets of the magnitudes coded so far in the block
+N_UELEFT = 7 * 4  # edges: the edge's non-zeros left (1..7) x bit length of the prediction (0..3)
+N_UEIN = 64  # edges: |previous value of the edge|, |the next two coefficients inwards| (0..3 each)
+N_UENB = 64  # edges: |above|, |left| (0..3), (luma) edge non-zeros left or (others) |luma's k|
+U_NZ7 = 0
+U_WIDE = U_NZ7 + N_UNZ7 * 49 * EXP_SLOTS
+U_NB = U_WIDE + N_UWIDE * 49 * EXP_SLOTS
+U_LEFT = U_NB + N_UNB * 49 * EXP_SLOTS
+U_ELEFT = U_LEFT + N_ULEFT * 49 * EXP_SLOTS
+U_EIN = U_ELEFT + N_UELEFT * N_EDGE * EXP_SLOTS
+U_ENB = U_EIN + N_UEIN * N_EDGE * EXP_SLOTS
+ULTRA_PER_SET = U_ENB + N_UENB * N_EDGE * EXP_SLOTS
+# ULTRA's mixer weights (flat offsets after every other model's): per exponent slot a first-layer
+# set (N + 1 weights), per slot x N_USEL buckets (7x7: non-zeros left, NZ_LEFT_BUCKET; edges: the
+# edge's non-zeros left (1..4) x the line's 7x7 non-zeros (0..2)) the other first-layer set, per
+# slot the second-layer set (N_FINAL weights); 7x7 then edges, per context set
+N_USEL = 12
+UW_A7 = 0
+UW_B7 = UW_A7 + EXP_SLOTS * (N_MIX7 + 1)
+UW_F7 = UW_B7 + EXP_SLOTS * N_USEL * (N_MIX7 + 1)
+UW_AE = UW_F7 + EXP_SLOTS * N_FINAL
+UW_BE = UW_AE + EXP_SLOTS * (N_MIXE + 1)
+UW_FE = UW_BE + EXP_SLOTS * N_USEL * (N_MIXE + 1)
+UW_PER_SET = UW_FE + EXP_SLOTS * N_FINAL
+UWEIGHT_BASE = 2 * WEIGHT_SETS * N_INPUTS + 2 * WEIGHT_SETS3 * N_INPUTS3
 
 # the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
 EDGE_OUT = 3 * ICOS[7] - ICOS[6]
@@ -177,6 +248,13 @@ def half_octave(x, cap):
 
 
 @njit(cache=True, inline="always")
+def _wide_magnitude(nb, k):
+    """A neighbour block's magnitude at 7x7 position k, twice, plus at its four neighbouring frequencies."""
+    return (2 * abs(np.int64(nb[k])) + abs(np.int64(nb[k - 1])) + abs(np.int64(nb[k - 8]))
+            + (abs(np.int64(nb[k + 1])) if k & 7 < 7 else 0) + (abs(np.int64(nb[k + 8])) if k < 56 else 0))
+
+
+@njit(cache=True, inline="always")
 def edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l):
     """Prediction in quarter steps of edge coefficient ``e`` (0-6: row 0, (0, e + 1); 7-13:
     column 0, (e - 6, 0)) from the neighbour across that edge, once the 7x7 part is known."""
@@ -196,7 +274,8 @@ def edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l):
 
 @njit(cache=True, inline="always")
 def code_int(rc, buf, model, recip, log, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap,
-             weights, exp_ctx2, wset, mant_rel_ctx, pred_pos, pred_neg, sign_ctx2, sign_wset, exp_ctx3, wset3):
+             weights, exp_ctx2, wset, mant_rel_ctx, pred_pos, pred_neg, sign_ctx2, sign_wset, exp_ctx3, wset3,
+             uctx, un, uwa, uwb, uwf, xs, ss):
     """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one.
 
     The n-th unary decision uses context ``exp_ctx + n * exp_stride``: contexts of neighbouring
@@ -205,13 +284,18 @@ def code_int(rc, buf, model, recip, log, value, exp_ctx, exp_stride, sign_ctx, m
     ``wset + n``; with ``exp_ctx3 >= 0`` too, all three are mixed by the 4-weight set ``wset3 + n``.
     With ``mant_rel_ctx >= 0`` the modelled mantissa bits also see where the
     predicted magnitude (quarter units; ``pred_neg`` when the value is negative) lies against
-    each bit's threshold.
+    each bit's threshold. With ``un > 0`` (ULTRA) the exponent mixes the ``un`` contexts
+    ``uctx[i] + n * exp_stride`` instead (``mixer.code_mixed_n``; first-layer sets at ``uwa`` and
+    ``uwb``, second-layer at ``uwf``, each advanced per slot; ``xs``, ``ss``: its scratch).
     """
     mag = abs(value)
     e = bit_length(mag)
     n = 0
     while n < cap:
-        if exp_ctx3 >= 0:
+        if un > 0:
+            bit = code_mixed_n(rc, buf, model, recip, log, uctx, un, n * exp_stride, weights, uwa + n * (un + 1),
+                               uwb + n * (un + 1), uwf + n * N_FINAL, xs, ss, 1 if e > n else 0)
+        elif exp_ctx3 >= 0:
             bit = code_mixed3(rc, buf, model, recip, log, exp_ctx + n * exp_stride, exp_ctx2 + n * exp_stride,
                               exp_ctx3 + n * exp_stride, weights, wset3 + n, 1 if e > n else 0)
         elif exp_ctx2 >= 0:
@@ -312,8 +396,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     ``guide``: the 7x7 non-zero counts of an already coded plane (luma) mapped onto this one by
     relative position; ``luma``: that plane's coefficients (read by the strong models where
     use_guide); ``prev``: the previous plane's (read where use_prev).
-    ``strength``: 0 (classic), STRONG, STRONGEST or HINTS_MIXED; ``model`` then holds the second
-    contexts after both sets' classic ones (and the third ones after those), ``weights`` the
+    ``strength``: 0 (classic), STRONG, STRONGEST, HINTS_MIXED or ULTRA; ``model`` then holds the second
+    contexts after both sets' classic ones (and the third or ULTRA's extra ones after those), ``weights`` the
     mixer's weight sets. ``log``: the change log of ``model`` (``rangecoder.NO_LOG``: none).
     Returns (output buffer, this plane's 7x7 non-zero counts).
     """
@@ -346,6 +430,13 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     mixed_hints = use_hints and strength == HINTS_MIXED
     third_base = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * THIRD_PER_SET
     wbase3 = WEIGHT3_BASE + cset * WEIGHT_SETS3
+    ultra = strength == ULTRA
+    ubase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * ULTRA_PER_SET
+    uwbase = UWEIGHT_BASE + cset * UW_PER_SET
+    uc7 = np.zeros(N_MIX7, np.int64)
+    uce = np.zeros(N_MIXE, np.int64)
+    uxs = np.zeros(8, np.int64)
+    uss = np.zeros(8, np.int64)
     for by in range(nby):
         for bx in range(nbx):
             if not decoding and rc[POS] + rc[CACHE_SIZE] + ENC_MARGIN > buf.size:
@@ -399,6 +490,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             # 2. the 7x7 coefficients
             left = nz7
             n_nz = 0
+            msum = 0  # magnitudes of the 7x7 coefficients coded so far (ULTRA)
             for i in range(8):
                 colnz[i] = 0
                 rownz[i] = 0
@@ -435,6 +527,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 elif strength >= STRONGEST:  # luma: the signs of this block's lower neighbours
                     sy = (sign3(blk[k - 1]) if k & 7 > 1 else 0) * 3 + (sign3(blk[k - 8]) if k >= 16 else 0)
                     sctx2 = second_base + S_SIGN7 + (j * N_SIGNS + sy) * 9 + sa * 3 + sl
+                ma = 0  # defined for every strength: the classic coder is compiled without the branch below
+                ml = 0
                 if strength >= STRONGEST:
                     if use_guide:
                         own = abs(np.int64(blk_y[k]))
@@ -443,14 +537,34 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     ma = min(abs(np.int64(blk_a[k])), 3) if has_a else 0  # blk_a is blk when absent
                     ml = min(abs(np.int64(blk_l[k])), 3) if has_l else 0
                     ectx2 = second_base + S_EXP7 + j + ((ma * 4 + ml) * 4 + min(own, 3)) * EXP_SLOTS * 49
+                un = N_MIX7 if ultra else 0  # contexts mixed (0: not ULTRA)
+                uwb = 0
+                if ultra:
+                    uc7[0], uc7[1] = ectx, ectx2
+                    b = NZ7_BUCKET[nz7]
+                    uc7[2] = ubase + U_NZ7 + j + b * EXP_SLOTS * 49
+                    wide = (_wide_magnitude(blk_a, k) if has_a else 0) + (_wide_magnitude(blk_l, k) if has_l else 0)
+                    b = half_octave(wide, 15) * 4 + min(left, 4) - 1
+                    uc7[3] = ubase + U_WIDE + j + b * EXP_SLOTS * 49
+                    mal = min(ma + ml, 3)
+                    if use_guide:
+                        b = (min(abs(np.int64(blk_y[k])), 3) * 4 + (min(abs(np.int64(blk_p[k])), 3) if use_prev else 0)) * 4 + mal
+                    else:
+                        b = ((min(abs(np.int64(blk[k - 1])), 3) if k & 7 > 1 else 0) * 4
+                             + (min(abs(np.int64(blk[k - 8])), 3) if k >= 16 else 0)) * 4 + mal
+                    uc7[4] = ubase + U_NB + j + b * EXP_SLOTS * 49
+                    b = (min(left, 9) - 1) * 12 + half_octave(msum, 11)
+                    uc7[5] = ubase + U_LEFT + j + b * EXP_SLOTS * 49
+                    uwb = uwbase + UW_B7 + NZ_LEFT_BUCKET[left] * EXP_SLOTS * (N_MIX7 + 1)
                 v = code_int(rc, buf, model, recip, log, np.int64(blk[k]), ectx, 49,
                              set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
                              set_base + O_MANT7 + j * MANT_SIZE, 16, mix_w, ectx2, wbase + W_EXP7,
                              second_base + S_MANT7 + j * MANT_SIZE * MANT_REL if strength else -1, pm4, pm4,
                              sctx2, wbase + W_SIGN7 + sy,
                              third_base + T_EXP7 + j + (hb * 4 + min(left, 4) - 1) * EXP_SLOTS * 49 if mixed_hints else -1,
-                             wbase3 + X_EXP7)
+                             wbase3 + X_EXP7, uc7, un, uwbase + UW_A7, uwb, uwbase + UW_F7, uxs, uss)
                 if v != 0:
+                    msum += abs(v)
                     left -= 1
                     nzk[n_nz] = k
                     n_nz += 1
@@ -546,13 +660,31 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 if strength:
                     ectx2 = (second_base + S_EXPE + e
                              + (half_octave(abs(pred), N_PF - 1) * N_NBE + min(nmag, N_NBE - 1)) * EXP_SLOTS * N_EDGE)
+                un = N_MIXE if ultra else 0  # contexts mixed (0: not ULTRA)
+                uwb = 0
+                if ultra:
+                    uce[0], uce[1] = ectx, ectx2
+                    b = (min(edge_left, 7) - 1) * 4 + min(pb, 3)
+                    uce[2] = ubase + U_ELEFT + e + b * EXP_SLOTS * N_EDGE
+                    if e < 7:
+                        b = ((min(abs(np.int64(blk[k - 1])), 3) if k > 1 else 0) * 4
+                             + min(abs(np.int64(blk[k + 8])), 3)) * 4 + min(abs(np.int64(blk[k + 16])), 3)
+                    else:
+                        b = ((min(abs(np.int64(blk[k - 8])), 3) if k > 8 else 0) * 4
+                             + min(abs(np.int64(blk[k + 1])), 3)) * 4 + min(abs(np.int64(blk[k + 2])), 3)
+                    uce[3] = ubase + U_EIN + e + b * EXP_SLOTS * N_EDGE
+                    b = (((min(abs(np.int64(blk_a[k])), 3) if has_a else 0) * 4
+                          + (min(abs(np.int64(blk_l[k])), 3) if has_l else 0)) * 4
+                         + (min(abs(np.int64(blk_y[k])), 3) if use_guide else lb))
+                    uce[4] = ubase + U_ENB + e + b * EXP_SLOTS * N_EDGE
+                    uwb = uwbase + UW_BE + (lb * 3 + min(line, 2)) * EXP_SLOTS * (N_MIXE + 1)
                 val = code_int(rc, buf, model, recip, log, np.int64(blk[k]), ectx, N_EDGE,
                                set_base + O_SIGNE + ((e * 3 + ps) * N_MAG + pb) * 3 + nsg,
                                set_base + O_MANTE + e * MANT_SIZE, 16, mix_w, ectx2, wbase + W_EXPE,
                                second_base + S_MANTE + e * MANT_SIZE * MANT_REL if strength else -1,
                                max(pred, 0), max(-pred, 0), sctx2, wbase + W_SIGNE + sy,
                                third_base + T_EXPE + e + (hb * N_MAG + pb) * EXP_SLOTS * N_EDGE if mixed_hints else -1,
-                               wbase3 + X_EXPE)
+                               wbase3 + X_EXPE, uce, un, uwbase + UW_AE, uwb, uwbase + UW_FE, uxs, uss)
                 if val != 0:
                     edge_left -= 1
                     nzk[n_nz] = k
@@ -600,7 +732,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             r = code_int(rc, buf, model, recip, log, np.int64(blk[0]) - pred,
                          set_base + O_EXPDC + sb * EXP_SLOTS, 1, set_base + O_SIGNDC + sb,
                          set_base + O_MANTDC, 17, mix_w, dctx2, 0,
-                         second_base + S_MANTDC if strength else -1, spread4, spread4, -1, 0, dctx3, wbase3 + X_DC)
+                         second_base + S_MANTDC if strength else -1, spread4, spread4, -1, 0, dctx3, wbase3 + X_DC,
+                         uc7, 0, 0, 0, 0, uxs, uss)
             if decoding:
                 blk[0] = clamp16(pred + r)
             dc_px = (np.int64(blk[0]) * q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12

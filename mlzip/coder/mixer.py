@@ -72,13 +72,18 @@ def new_weights(n_sets: int, n_inputs: int = N_INPUTS) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def _mix(dot, rc, buf, bit):
+def _logit(dot):
+    """A weighted sum (1/65536 units) as a clipped logit (1/256 units)."""
+    return min(max(dot >> 16, -LOGIT_MAX), LOGIT_MAX)
+
+
+@njit(cache=True, inline="always")
+def _mix(dot, rc, buf, bit, rate):
     """Code ``bit`` with the probability of logit ``dot`` (1/65536 units); returns the bit and the
-    weight step factor of the update (rate x error)."""
-    dot = min(max(dot >> 16, -LOGIT_MAX), LOGIT_MAX)
-    p = min(max(SQUASH[dot + LOGIT_MAX], PROB_MIN), PROB_MAX)
+    weight step factor of the update (``rate`` x error)."""
+    p = min(max(SQUASH[_logit(dot) + LOGIT_MAX], PROB_MIN), PROB_MAX)
     bit = code_p(rc, buf, p, bit)
-    return bit, ((bit << 16) - p) * LEARNING_RATE
+    return bit, ((bit << 16) - p) * rate
 
 
 @njit(cache=True, inline="always")
@@ -103,7 +108,7 @@ def code_mixed(rc, buf, model, recip, log, ctx1, ctx2, weights, wset, bit):
     u2, s2, x2 = _input(model, ctx2)
     wb = np.uint64(wset * N_INPUTS)
     w1, w2, w3 = np.int64(weights[wb]), np.int64(weights[wb + 1]), np.int64(weights[wb + 2])
-    bit, err = _mix(w1 * x1 + w2 * x2 + w3 * 256, rc, buf, bit)
+    bit, err = _mix(w1 * x1 + w2 * x2 + w3 * 256, rc, buf, bit, LEARNING_RATE)
     weights[wb], weights[wb + 1], weights[wb + 2] = _step(w1, x1, err), _step(w2, x2, err), _step(w3, 256, err)
     adapt(model, recip, log, u1, s1, bit)
     adapt(model, recip, log, u2, s2, bit)
@@ -119,7 +124,7 @@ def code_mixed3(rc, buf, model, recip, log, ctx1, ctx2, ctx3, weights, wset, bit
     wb = np.uint64(wset * N_INPUTS3)
     w1, w2, w3, w4 = (np.int64(weights[wb]), np.int64(weights[wb + 1]), np.int64(weights[wb + 2]),
                       np.int64(weights[wb + 3]))
-    bit, err = _mix(w1 * x1 + w2 * x2 + w3 * x3 + w4 * 256, rc, buf, bit)
+    bit, err = _mix(w1 * x1 + w2 * x2 + w3 * x3 + w4 * 256, rc, buf, bit, LEARNING_RATE)
     weights[wb], weights[wb + 1] = _step(w1, x1, err), _step(w2, x2, err)
     weights[wb + 2], weights[wb + 3] = _step(w3, x3, err), _step(w4, 256, err)
     adapt(model, recip, log, u1, s1, bit)
@@ -168,14 +173,11 @@ def code_mixed_n(rc, buf, model, recip, log, ctxs, n, add, weights, wa, wb, wf, 
         xs[i] = x
         da += np.int64(weights[np.uint64(wa + i)]) * x
         db += np.int64(weights[np.uint64(wb + i)]) * x
-    ya = min(max(da >> 16, -LOGIT_MAX), LOGIT_MAX)
-    yb = min(max(db >> 16, -LOGIT_MAX), LOGIT_MAX)
+    ya = _logit(da)
+    yb = _logit(db)
     uf = np.uint64(wf)
     f1, f2, f3 = np.int64(weights[uf]), np.int64(weights[uf + 1]), np.int64(weights[uf + 2])
-    dot = min(max((f1 * ya + f2 * yb + f3 * 256) >> 16, -LOGIT_MAX), LOGIT_MAX)
-    p = min(max(SQUASH[dot + LOGIT_MAX], PROB_MIN), PROB_MAX)
-    bit = code_p(rc, buf, p, bit)
-    err = ((bit << 16) - p) * FINAL_LEARNING_RATE
+    bit, err = _mix(f1 * ya + f2 * yb + f3 * 256, rc, buf, bit, FINAL_LEARNING_RATE)
     weights[uf], weights[uf + 1], weights[uf + 2] = _step(f1, ya, err), _step(f2, yb, err), _step(f3, 256, err)
     # each first-layer set descends the cost of its own prediction
     ea = ((bit << 16) - SQUASH[ya + LOGIT_MAX]) * LEARNING_RATE

@@ -79,7 +79,7 @@ def _coder_bands(file_name: str):
 
 # The level each file is written at (others: 9). The JPEG files made before the strong models were
 # written at 9 when every level coded the classic way; levels 1-3 still do. classic-strongest-v1.mlz
-# was written at 9 when 9 meant STRONGEST (6-8 still do; 9 is ULTRA since classic-ultra-v1.mlz).
+# was written at 9 when 9 meant STRONGEST (6 still does; 7-9 are ULTRA since classic-ultra-v1.mlz).
 LEVELS = {"classic-strong-v1.mlz": 4, "cnn-xs-v1-strongest.mlz": 6, "classic-strongest-v1.mlz": 9, "cnn-xs-v1-strong.mlz": 4,
           **{name: 3 for name in ("classic-v1.mlz", "classic-v2-bands.mlz", "cnn-xs-v1.mlz", "cnn-s-v1.mlz",
                                   "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz", "rnn-s-v1-bands.mlz",

@@ -21,7 +21,7 @@ argument): 0 = the classic model (:mod:`mlzip.coder.classic`, the only one of th
 1 = STRONG and 2 = STRONGEST (more contexts, some decisions mixed from two contexts by
 :mod:`mlzip.coder.mixer`; listed in classic's docstring), 3 = HINTS_MIXED (a learned model's hints
 mixed in), 4 = ULTRA (STRONGEST with more contexts mixed by a two-layer mixer). ``strength_for_level`` maps the
-container's ``-1 … -9``: 1-3 classic, 4-5 STRONG, 6-8 STRONGEST, 9 ULTRA (HINTS_MIXED from 6 with a
+container's ``-1 … -9``: 1-3 classic, 4-5 STRONG, 6 STRONGEST, 7-9 ULTRA (HINTS_MIXED from 6 with a
 learned model; see its docstring for measured
 sizes and speeds). ``level`` itself changes nothing else, but that level 9 codes every image in one band. Measured alternative: without
 the pixel-continuity edge predictions the coder was about 10 % faster and 1.1 % larger.

@@ -151,7 +151,7 @@ def strength_for_level(level: int, learned: bool = False) -> int:
     """Container levels -> model strength (the models: mlzip.coder.classic's docstring).
     ``learned``: a learned model hints the coder; from level 6 its hints are mixed (HINTS_MIXED).
     1-3: classic (fastest); 4-5: STRONG (16 dev photos: 0.85 % fewer coefficient bytes, 300 CIFAR
-    validation files 3.6 % fewer; encode +24 %, decode +27 % CPU); 6-9 (6 is the default):
+    validation files 3.6 % fewer; encode +24 %, decode +27 % CPU); 6 (the default):
     STRONGEST (1.3 % / 3.6 % fewer; encode +65 %, decode +70 % CPU); 7-9 without a learned model:
     ULTRA (12 deb dev photos at level 9: 1.26 % fewer than level 6, 0.94 % fewer than STRONGEST in
     one band; encode 2.5x and decode 2.2x level 6's time; classic.py's docstring has the details),

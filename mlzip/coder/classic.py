@@ -22,7 +22,7 @@ and decodes (``code_bit`` returns the decoded bit), so the two can never disagre
 Every value is coded as exponent (unary), sign and mantissa bits (``code_int``); mantissa bits
 below the top four are coded raw. Contexts start from a trained prior (``prior.py``).
 
-The strong models (``strength`` STRONG, levels 4-5, and STRONGEST, levels 6-8) add, on top of
+The strong models (``strength`` STRONG, levels 4-5, and STRONGEST, level 6) add, on top of
 all that (measured on 16 dev photos / 300 CIFAR validation files, coefficient bytes):
 
 * the modelled mantissa bits also see where the predicted magnitude lies against each bit's
@@ -47,7 +47,7 @@ mixed with the other two (``mixer.code_mixed3``), to the 7x7 and edge exponents,
 DC exponent (hint x spread, hint): the mixer learns how far to trust the network, so a hint can
 only help where it predicts (7 dev photos: 0.06-0.08 % fewer coefficient bytes than STRONGEST
 without a model; replacing the buckets cost 0.1 %).
-ULTRA (level 9 without a learned model) is STRONGEST whose 7x7 and edge exponents are each mixed
+ULTRA (levels 7-9 without a learned model) is STRONGEST whose 7x7 and edge exponents are each mixed
 from more contexts by a two-layer mixer (``mixer.code_mixed_n``: one first-layer weight set per
 exponent slot, one per slot x non-zeros left (7x7) or edge non-zeros left x the line's 7x7
 non-zeros (edges), their logits mixed by a second-layer set per slot). The extra contexts start at

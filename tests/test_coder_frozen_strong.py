@@ -1,4 +1,4 @@
-"""Blobs written by the strong coefficient models (strength 1, 2 and 4, ULTRA) must decode forever.
+"""Blobs written by the strong coefficient models (strength 1, 2, 4 ULTRA and 5 ULTRA2) must decode forever.
 
 Same rule as test_coder_frozen.py: if this fails after a change to mlzip.coder, the change broke
 old files; give the new model a new strength/flag and keep these decoding. Never edit the blobs.
@@ -64,6 +64,24 @@ f12ff00aeabdc21c177d7149226ad39a87ac35cfe942f3946d913ba74aff82d40d07281b37d7890b
 be1e85cc9f90e8cb1bff833c5cbff441d7069aef6588c04a5115924150ed510847a7cdfc74237ececcc9f4f963b0a8ae
 b0b5334624dc2104
 """.replace("\n", "")),
+    # ULTRA2 (format version 7)
+    5: bytes.fromhex("""
+726bff06a07220b122c8c73b2b9457418516062de4d4e1670f2117cef388407aa841b04ff39d8e79d9e74ac76b01fec6
+8297b078ef6d6db0ed2ab5888a70b8b99b04112855c8fc0ed2f9941dd6732216ad0b47eafba293ea0666fd13df0e9163
+869f9a49d914ce4b19db13a6d40cc86d07182d10151de9d63891b679ac937a4832ffaf9a938ea8fe02968c346b940f23
+80516359fafffb2082a5d48837d669f0ac592653156930d260deee2cc4ae5c4a638d7357e5758d3bef2d866c1f84588d
+6f251c9c21c5dd96c5b4b6c688635fbf0c31e5c844e6a57a9d3379520029e4d6a187a44fc0ab70339dda88d06df80c89
+f6490dd14614497f21236b1165b6f246f50d80b0dd310ae11506588613ac8c7c34b9d7dbf8d5cf047b986cd41c66314a
+ece525bc9975c140f0bfbd928ced40a40ae8a28f92e7cc45e2902df7913de8bbe063bc082bcc347073a2c6ba5ea20dbe
+8c3cdd3fb863277e34dc47f1e33ad18160a10f82f6ee7a0b8547c1e3b76a12081183142e5d42c52652a6f4c472d5704b
+8bc340b10e9a33f9727aa2e72820afd9c1bdcdf82192f04a13a8c0277413358107a3880e177559f3cb146b646e33436c
+d9619f84d5772fdc76139e7cfbb2501a7eb1b616ff7f533a8783aa770e4069b8cf92061af34ada64ba923becf2c90e3d
+8b3849102af4cc98b035fa03ea9e14c7a7af6ea03bc9d6468d86c734a08433b9ea890092cdccbb313df2062821e4e39d
+0f32c4d0d0141eaf36572c1a728ce7198a85ff448f2295569c2a47677c31e13295199433bdb1bf40b1c7568222fdd954
+6066fa19c2826518636b119c0b9e879a2662524345bd74ba76af82438e3fc2c89b3642e2db25cd15fca0078ed912b5c4
+a2ecc9f13c0aa4222ae2804a5aef448e7e8453fbb0b19ece8ad54a00133b650cbff0e5f5ef86e4e1a9a52643c282c203
+937a80c0
+""".replace("\n", "")),
 }
 
 
@@ -80,20 +98,20 @@ def test_encoder_still_writes_the_frozen_strong_blob(strength):
     assert encode_coefficients(frozen_image(), QTABLES, SAMPLING, strength=strength) == FROZEN[strength]
 
 
-def test_frozen_ultra_file_decodes_and_is_ultra():
-    """tests/frozen/classic-ultra-v1.mlz (level 9, tools/make_frozen.py): its coefficients are coded
-    by ULTRA (format version 6) and the whole file decodes to its original."""
+@pytest.mark.parametrize("name, strength", [("classic-ultra-v1.mlz", 4), ("classic-ultra2-v1.mlz", 5)])
+def test_frozen_ultra_file_decodes_and_is_ultra(name, strength):
+    """tests/frozen/classic-ultra-v1.mlz and classic-ultra2-v1.mlz (level 9, tools/make_frozen.py): their
+    coefficients are coded by ULTRA (format version 6) and ULTRA2 (7); each file decodes to its original."""
     import hashlib
     import json
     from pathlib import Path
 
     from mlzip import api, container
     from mlzip.coder import api as coder_api
-    from mlzip.coder.classic import ULTRA
 
     frozen = Path(__file__).parent / "frozen"
-    blob = (frozen / "classic-ultra-v1.mlz").read_bytes()
-    expected = json.loads((frozen / "manifest.json").read_text())["classic-ultra-v1.mlz"]
+    blob = (frozen / name).read_bytes()
+    expected = json.loads((frozen / "manifest.json").read_text())[name]
     assert hashlib.sha256(api.decompress(blob)).hexdigest() == expected["sha256"]
     sections = next(container.split_members(blob))[1]
-    assert sections[-1][0] >> 4 == coder_api.FORMAT_VERSION + ULTRA
+    assert sections[-1][0] >> 4 == coder_api.FORMAT_VERSION + strength

@@ -50,6 +50,8 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         "classic-strongest-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000004))],
         # level 9 without a learned model: the ULTRA coder (coder format version 6)
         "classic-ultra-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000005))],
+        # level 9 since coder format version 7: ULTRA2 (classic-ultra-v1.mlz stays ULTRA's, version 6)
+        "classic-ultra2-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000006))],
         # a learned model's chroma buckets driving the STRONG coder (level 4 with --model)
         "cnn-xs-v1-strong.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000103, model="cnn-xs-v1"))],
         # level 6 with --model before HINTS_MIXED: the buckets replaced in the STRONGEST coder (version 4)
@@ -79,7 +81,7 @@ def _coder_bands(file_name: str):
 
 # The level each file is written at (others: 9). The JPEG files made before the strong models were
 # written at 9 when every level coded the classic way; levels 1-3 still do. classic-strongest-v1.mlz
-# was written at 9 when 9 meant STRONGEST (6 still does; 7-9 are ULTRA since classic-ultra-v1.mlz).
+# was written at 9 when 9 meant STRONGEST (6 still does; 7-9 were ULTRA in classic-ultra-v1.mlz, ULTRA2 since classic-ultra2-v1.mlz).
 LEVELS = {"classic-strong-v1.mlz": 4, "cnn-xs-v1-strongest.mlz": 6, "classic-strongest-v1.mlz": 9, "cnn-xs-v1-strong.mlz": 4,
           **{name: 3 for name in ("classic-v1.mlz", "classic-v2-bands.mlz", "cnn-xs-v1.mlz", "cnn-s-v1.mlz",
                                   "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz", "rnn-s-v1-bands.mlz",

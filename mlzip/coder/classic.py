@@ -198,6 +198,27 @@ UW_BE = UW_AE + EXP_SLOTS * (N_MIXE + 1)
 UW_FE = UW_BE + EXP_SLOTS * N_USEL * (N_MIXE + 1)
 UW_PER_SET = UW_FE + EXP_SLOTS * N_FINAL
 UWEIGHT_BASE = 2 * WEIGHT_SETS * N_INPUTS + 2 * WEIGHT_SETS3 * N_INPUTS3
+# ULTRA2 (levels 7-9 since coder format 7): ULTRA, and the edge non-zero count trees and the DC
+# exponents mixed from more contexts by code_mixed_n, the DC sign from a richer context. Its extra
+# contexts (p = 1/2 at the start) follow both sets' ULTRA ones, its weights both sets' ULTRA weights.
+ULTRA2 = 5
+N_MIXNZ = 5  # edge non-zero count trees (8 nodes, per kind: row, column): classic, second and three extra
+N_MIXDC = 4  # DC exponents: classic and three extra
+V_NZL = 0  # edge counts: the 7x7's lines (columns for the row, rows for the column) with non-zeros x the last one
+V_NZN = V_NZL + 2 * 64 * 8  # above's and left's exact counts of the same edge
+V_NZP = V_NZN + 2 * 64 * 8  # the 7x7 count bucket x how many of the edge's predictions round to non-zero
+V_DCN = V_NZP + 2 * N_UNZ7 * 8 * 8  # DC: above's and left's residual bit lengths (0..7 each)
+V_DCZ = V_DCN + 64 * EXP_SLOTS  # the 7x7 count bucket x the spread bucket
+V_DCD = V_DCZ + N_UNZ7 * (N_MAG + 1) * EXP_SLOTS  # how far the left and above estimates disagree x spread bucket
+V_DCS = V_DCD + 12 * (N_MAG + 1) * EXP_SLOTS  # DC sign: spread bucket x which side's estimates are higher x tighter x neighbours' residual signs
+ULTRA2_PER_SET = V_DCS + (N_MAG + 1) * 81
+VW_AN = 0  # edge counts: first-layer sets per kind x node, per kind x coarse 7x7 count x node; second layer per kind x node
+VW_BN = VW_AN + 16 * (N_MIXNZ + 1)
+VW_FN = VW_BN + 64 * (N_MIXNZ + 1)
+VW_AD = VW_FN + 16 * N_FINAL  # DC: per slot, per slot x spread bucket; second layer per slot
+VW_BD = VW_AD + EXP_SLOTS * (N_MIXDC + 1)
+VW_FD = VW_BD + EXP_SLOTS * (N_MAG + 1) * (N_MIXDC + 1)
+VW_PER_SET = VW_FD + EXP_SLOTS * N_FINAL
 
 # the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
 EDGE_OUT = 3 * ICOS[7] - ICOS[6]
@@ -430,11 +451,17 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     mixed_hints = use_hints and strength == HINTS_MIXED
     third_base = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * THIRD_PER_SET
     wbase3 = WEIGHT3_BASE + cset * WEIGHT_SETS3
-    ultra = strength == ULTRA
+    ultra = strength >= ULTRA  # ULTRA2 is ULTRA and more
+    ultra2 = strength == ULTRA2
+    vbase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + 2 * ULTRA_PER_SET + cset * ULTRA2_PER_SET
+    vwbase = UWEIGHT_BASE + 2 * UW_PER_SET + cset * VW_PER_SET
     ubase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * ULTRA_PER_SET
     uwbase = UWEIGHT_BASE + cset * UW_PER_SET
     uc7 = np.zeros(N_MIX7, np.int64)
     uce = np.zeros(N_MIXE, np.int64)
+    ucn = np.zeros(N_MIXNZ, np.int64)
+    ucd = np.zeros(N_MIXDC, np.int64)
+    dcres = np.zeros((nby, nbx), np.int64)  # DC residuals (ULTRA2's contexts)
     uxs = np.zeros(8, np.int64)
     uss = np.zeros(8, np.int64)
     for by in range(nby):
@@ -607,9 +634,29 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                             total += abs(epred[i])
                         ctx2 = (second_base + S_EDGE_NZ
                                 + ((kind * 8 + n_pred) * N_PSUM + half_octave(total >> 2, N_PSUM - 1)) * 8)
-                        for i in range(3):
-                            node = 2 * node + code_mixed(rc, buf, model, recip, log, ctx + node, ctx2 + node, mix_w,
-                                                         wbase + W_EDGE_NZ + kind * 3 + i, (cnt >> (2 - i)) & 1)
+                        if ultra2:
+                            ucn[0], ucn[1] = ctx, ctx2
+                            lines = 0
+                            last = 0
+                            for i in range(1, 8):
+                                if (colnz[i] if kind == 0 else rownz[i]) != 0:
+                                    lines += 1
+                                    last = i
+                            ucn[2] = vbase + V_NZL + (kind * 64 + lines * 8 + last) * 8
+                            na = edge_nz[by - 1, bx, kind] if has_a else 0
+                            nl = edge_nz[by, bx - 1, kind] if has_l else 0
+                            ucn[3] = vbase + V_NZN + (kind * 64 + na * 8 + nl) * 8
+                            ucn[4] = vbase + V_NZP + ((kind * N_UNZ7 + NZ7_BUCKET[nz7]) * 8 + n_pred) * 8
+                            for i in range(3):
+                                node = 2 * node + code_mixed_n(rc, buf, model, recip, log, ucn, N_MIXNZ, node, mix_w,
+                                                               vwbase + VW_AN + (kind * 8 + node) * (N_MIXNZ + 1),
+                                                               vwbase + VW_BN + ((kind * 4 + nzb) * 8 + node) * (N_MIXNZ + 1),
+                                                               vwbase + VW_FN + (kind * 8 + node) * N_FINAL, uxs, uss,
+                                                               (cnt >> (2 - i)) & 1)
+                        else:
+                            for i in range(3):
+                                node = 2 * node + code_mixed(rc, buf, model, recip, log, ctx + node, ctx2 + node, mix_w,
+                                                             wbase + W_EDGE_NZ + kind * 3 + i, (cnt >> (2 - i)) & 1)
                     else:
                         for i in range(3):
                             node = 2 * node + code_bit(rc, buf, model, recip, log, ctx + node,
@@ -706,12 +753,18 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     lo = min(lo, est)
                     hi = max(hi, est)
                 n_est += 8
+            total_l = total  # the left estimates' sum and spread, and the above ones' range (ULTRA2)
+            spread_l = hi - lo
+            lo_a = np.int64(1) << 62
+            hi_a = -lo_a
             if has_a:
                 for x in range(8):
                     est = 3 * bottom[bx, 1, x] - bottom[bx, 0, x] - 3 * px[0, x] + px[1, x]
                     total += est
                     lo = min(lo, est)
                     hi = max(hi, est)
+                    lo_a = min(lo_a, est)
+                    hi_a = max(hi_a, est)
                 n_est += 8
             if n_est:
                 pred = clamp16(div_round(total, 2 * n_est * dc_unit))
@@ -729,11 +782,36 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 dctx3 = third_base + T_DC3 + hb * EXP_SLOTS
             elif use_hints:
                 sb = min(np.int64(hints[by, bx, 0]), N_MAG)
+            un = 0  # contexts mixed (0: not ULTRA2)
+            uwb = 0
+            dsctx = set_base + O_SIGNDC + sb
+            if ultra2:
+                un = N_MIXDC
+                ucd[0] = set_base + O_EXPDC + sb * EXP_SLOTS
+                ra = min(bit_length(abs(dcres[by - 1, bx])), 7) if has_a else 0
+                rl = min(bit_length(abs(dcres[by, bx - 1])), 7) if has_l else 0
+                ucd[1] = vbase + V_DCN + (ra * 8 + rl) * EXP_SLOTS
+                ucd[2] = vbase + V_DCZ + (NZ7_BUCKET[nz7] * (N_MAG + 1) + sb) * EXP_SLOTS
+                dis = 0
+                side = 0
+                tight = 0
+                if has_a and has_l:
+                    d = total_l - (total - total_l)
+                    dis = 1 + half_octave(abs(d) // (16 * dc_unit), 10)
+                    side = 1 if d > 0 else (2 if d < 0 else 0)
+                    spread_a = hi_a - lo_a
+                    tight = 1 if 2 * spread_l < spread_a else (2 if 2 * spread_a < spread_l else 0)
+                ucd[3] = vbase + V_DCD + (dis * (N_MAG + 1) + sb) * EXP_SLOTS
+                uwb = vwbase + VW_BD + sb * EXP_SLOTS * (N_MIXDC + 1)
+                sgn_a = sign3(dcres[by - 1, bx]) if has_a else 0
+                sgn_l = sign3(dcres[by, bx - 1]) if has_l else 0
+                dsctx = vbase + V_DCS + sb * 81 + ((side * 3 + tight) * 3 + sgn_a) * 3 + sgn_l
             r = code_int(rc, buf, model, recip, log, np.int64(blk[0]) - pred,
-                         set_base + O_EXPDC + sb * EXP_SLOTS, 1, set_base + O_SIGNDC + sb,
+                         set_base + O_EXPDC + sb * EXP_SLOTS, 1, dsctx,
                          set_base + O_MANTDC, 17, mix_w, dctx2, 0,
                          second_base + S_MANTDC if strength else -1, spread4, spread4, -1, 0, dctx3, wbase3 + X_DC,
-                         uc7, 0, 0, 0, 0, uxs, uss)
+                         ucd, un, vwbase + VW_AD, uwb, vwbase + VW_FD, uxs, uss)
+            dcres[by, bx] = r
             if decoding:
                 blk[0] = clamp16(pred + r)
             dc_px = (np.int64(blk[0]) * q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12

@@ -50,6 +50,13 @@ def pillow_jpeg(rng: random.Random) -> bytes:
             continue
 
 
+def warm_jpeg(width: int, height: int) -> bytes:
+    """A plain colour 4:2:0 photo: takes the coefficient path at every level."""
+    from tests.jpeg_fixtures import jpeg_bytes, photo
+
+    return jpeg_bytes(photo(width, height, 1, "RGB"), quality=75, subsampling=2)
+
+
 def _pillow_jpeg(rng: random.Random) -> bytes:
     from PIL import Image
 
@@ -438,6 +445,13 @@ class Worker:
 # ---------------------------------------------------------------- driver
 
 
+# The coder compiles apart for classic (levels 1-3) and mixing models, and for images of up to
+# api.SMALL_BLOCKS blocks (a reused context array and its change log) and larger ones
+WARM_LEVELS = (1, 6)
+WARM_SIZES = ((64, 48), (320, 256))
+WARM_TIMEOUT = 900
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path, nargs="?", help="real files to mutate (read only)")
@@ -462,7 +476,11 @@ def main(argv: list[str] | None = None) -> int:
     mutators: Counter = Counter()
     slowest = (0.0, "")
     peak = 0
-    worker.run((pillow_jpeg(rng), None, None, 6, None), args.case_timeout)  # imports and JIT caches load here
+    # imports load and every coder variant compiles (or loads from numba's cache) here, not in a case:
+    # a first compile can take over a minute on a busy 2-core machine, which is no hang
+    for warm_level in WARM_LEVELS:
+        for size in WARM_SIZES:
+            worker.run((warm_jpeg(*size), None, None, warm_level, None), max(args.case_timeout, WARM_TIMEOUT))
     deadline = time.monotonic() + args.seconds
     case = 0
     while time.monotonic() < deadline:
@@ -480,7 +498,8 @@ def main(argv: list[str] | None = None) -> int:
         level = rng.choice([6, 6, 6, rng.randint(1, 9)])
         other = other if len(other) < 300_000 else other[:1000]
         model = rng.choice(args.model) if args.model and rng.random() < args.model_share else None
-        verdict = worker.run((data, rng.randrange(1 << 30), other, level, model), args.case_timeout)
+        damage_seed = rng.randrange(1 << 30)
+        verdict = worker.run((data, damage_seed, other, level, model), args.case_timeout)
         stats["real" if from_real else "generated"] += 1
         modes[verdict.get("mode", "?")] += 1
         stats[f"damage:{verdict.get('damage_result', verdict.get('damage', 'none'))}"] += 1
@@ -497,7 +516,9 @@ def main(argv: list[str] | None = None) -> int:
             stats["failing cases"] += 1
             path = args.out / f"case-{args.seed}-{case}.bin"
             path.write_bytes(data)
-            failures.write(json.dumps({"file": str(path), "mutators": names, **verdict}) + "\n")
+            (args.out / f"case-{args.seed}-{case}.other.bin").write_bytes(other)
+            failures.write(json.dumps({"file": str(path), "mutators": names, "level": level, "model": model,
+                                       "damage_seed": damage_seed, **verdict}) + "\n")
             failures.flush()
             for p in verdict["problems"]:
                 stats["problem:" + p.split(":")[0]] += 1

@@ -82,6 +82,19 @@ buckets x non-zeros left (-0.02 % without it), the edge prediction's half-octave
 line's count (0.000 %), the block's row and column non-zeros so far (0.004 %). Starting weights
 0.5 / 0.3 / 0.2 were 0.03 % smaller on the photos but 0.9 % larger on CIFAR.
 
+ULTRA2 (levels 7-9 since coder format 7) is ULTRA with three more decisions mixed by
+``code_mixed_n``: the edge non-zero count trees from five contexts (classic, STRONGEST's second, the
+7x7's lines with non-zeros (columns for the first row, rows for the first column) x the last such
+line, the above and left blocks' exact counts of that edge, the 7x7 count bucket x how many of the
+edge's predictions round to non-zero), the DC exponents from four (classic, the above and left
+blocks' residual bit lengths, the 7x7 count bucket x the spread bucket, how far the left and the
+above estimates' means disagree x the spread bucket), and the DC sign from one richer context (the
+spread bucket x which side's estimates are higher x which side's are tighter x the above and left
+residuals' signs). Coefficient code length at level 9: the 12 deb-* dev photos 4,413,035 ->
+4,394,105 bytes (-0.43 %: edge counts -0.21 %, DC exponents -0.14 %, DC sign -0.08 %), 500 CIFAR
+training files (49[5-9]?) 119,727 -> 119,675 (-0.04 %; the DC sign context alone is +0.02 % there:
+its contexts start at p = 1/2).
+
 Measured and dropped (< 0.05 % each): a fast-adapting twin of each context as a third mixer
 input, an APM/SSE stage on the 7x7 zero flags, weight sets per magnitude bucket, mixing the 7x7
 non-zero count or the DC exponents with second contexts, finer 7x7 magnitude buckets, other

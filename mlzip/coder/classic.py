@@ -101,8 +101,9 @@ non-zero count or the DC exponents with second contexts, finer 7x7 magnitude buc
 adaptation limits (60: +0.2 %, 255: -0.02 %).
 
 Changing anything here changes the format: give it a new version in ``api.py``, rebuild the prior,
-and keep this version decodable. Numba's cache does not notice changes in ``rangecoder.py`` or
-``mixer.py`` (their functions are inlined here): clear ``__pycache__`` after editing them.
+and keep this version decodable. Numba's cache sees only this file's content, not the inlined
+``rangecoder.py`` and ``mixer.py`` or ``tables.py``'s arrays: ``JIT_SOURCES_SHA256`` (a hash of them,
+``tools/stamp_jit.py``; a test fails when it is stale) brings their changes into this file.
 """
 
 import numpy as np
@@ -112,6 +113,8 @@ from mlzip.coder.mixer import N_FINAL, N_INPUTS, N_INPUTS3, code_mixed, code_mix
 from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, account, code_bit, code_raw, unowned
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
+
+JIT_SOURCES_SHA256 = "5e16a02e6ae1984ccd8cca5f7b6733df2a8dc48fff4b3c5f02b6b6272acc1b18"  # tools/stamp_jit.py
 
 BITLEN_SMALL = np.array([int(v).bit_length() for v in range(1024)], np.int64)
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)

@@ -27,6 +27,8 @@ from numba import njit
 
 from mlzip.coder.rangecoder import PROB_MAX, PROB_MIN, adapt, code_p
 
+JIT_SOURCES_SHA256 = "6ce8569dc16d32706556bba859305175fa22280e862703522766055b3d594ece"  # tools/stamp_jit.py
+
 # 65536 / (1 + exp(-x / 2)) for x = -16..16 (rounded): the logistic function every 128 logit units
 SQUASH_KNOTS = np.array([
     22, 36, 60, 98, 162, 267, 439, 720, 1179, 1921, 3108, 4971, 7812, 11955, 17625, 24743, 32768,

@@ -1,0 +1,28 @@
+"""Numba's cache must notice a change in any source compiled into a cached kernel (tools/stamp_jit.py)."""
+
+import shutil
+from pathlib import Path
+
+from tools import stamp_jit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_numba_module_is_stamped_with_its_sources():
+    assert stamp_jit.stale() == [], "run python tools/stamp_jit.py"
+
+
+def test_stamp_follows_an_indirect_dependency(tmp_path, monkeypatch):
+    """classic imports mixer, mixer imports rangecoder: editing rangecoder restamps both."""
+    coder = tmp_path / "mlzip" / "coder"
+    coder.mkdir(parents=True)
+    for name in ("classic.py", "mixer.py", "rangecoder.py", "tables.py"):
+        shutil.copy(ROOT / "mlzip" / "coder" / name, coder / name)
+    monkeypatch.setattr(stamp_jit, "PACKAGE", tmp_path / "mlzip")
+    assert stamp_jit.stale() == []
+    rangecoder = coder / "rangecoder.py"
+    rangecoder.write_text(rangecoder.read_text().replace("MAX_COUNT = 255", "MAX_COUNT = 254"))
+    assert sorted(p.name for p, _ in stamp_jit.stale()) == ["classic.py", "mixer.py"]
+    assert stamp_jit.main([]) == 0 and stamp_jit.stale() == []
+    text = (coder / "classic.py").read_text()
+    assert stamp_jit.STAMP.search(text).group(1) == stamp_jit.expected_stamp(coder / "classic.py")

@@ -47,12 +47,22 @@ def compress(
     name: str | None = None,
     mtime: int | None = None,
 ) -> bytes:
-    """Compress `data` into one .mlz member."""
+    """Compress `data` into one .mlz member, or one per image where JPEGs follow each other (an MPO's
+    or a gain map's images after the first one's EOI): each then takes the coefficient path."""
     if level not in ZSTD_LEVELS:
         raise ValueError(f"level must be 1 to 9, not {level}")
     if len(data) > limits.MAX_INPUT_BYTES:
         raise LimitExceeded(f"input of {len(data)} bytes is past the limit of {limits.MAX_INPUT_BYTES}")
     data = bytes(data)
+    members = []
+    for start, end in _image_spans(data):
+        members.append(_compress_member(data[start:end], level, model, verify,
+                                        name if start == 0 else None, mtime if start == 0 else None))
+    return b"".join(members)
+
+
+def _compress_member(data: bytes, level: int, model: str | None, verify: bool, name: str | None,
+                     mtime: int | None) -> bytes:
     raw_name = name.encode("utf-8", "surrogateescape") if name is not None else None
     for candidate in (_jpeg_candidate, _zstd_candidate, _stored_candidate):
         try:
@@ -75,6 +85,54 @@ def compress(
             return member
         log.warning("mode %s failed verification; trying the next one", container.MODE_NAMES[mode])
     raise MlzError("internal error: no mode reproduced the input")
+
+
+def _image_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where ``data`` splits into JPEGs that follow each other: a JPEG's EOI (after its first SOS)
+    followed by another's SOI, with at most MAX_GAP zero bytes between them and at least
+    APPENDED_JPEG_MIN bytes from there. Any split gives back
+    the same bytes (members concatenate); this one lets each image be coded as a JPEG."""
+    spans = []
+    start = 0
+    while True:
+        cut = _appended_jpeg(data, start)
+        if cut is None:
+            spans.append((start, len(data)))
+            return spans
+        spans.append((start, cut))
+        start = cut
+
+
+APPENDED_JPEG_MIN = 4096  # a smaller appended image stays in the first one's suffix (a member costs ~30 B)
+MAX_GAP = 64  # zero bytes allowed between an EOI and the next image's SOI
+
+
+def _appended_jpeg(data: bytes, start: int) -> int | None:
+    """The offset of a JPEG appended to the one at ``start`` (see _image_spans), or None."""
+    if not data.startswith(JPEG_SIGNATURE, start):
+        return None
+    p = start + 2
+    while True:  # the header's segments, to the first SOS: an embedded thumbnail is no appended image
+        if p + 4 > len(data) or data[p] != 0xFF:
+            return None
+        marker = data[p + 1]
+        if marker == 0xFF:  # a fill byte
+            p += 1
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length field
+            p += 2
+        elif marker == 0xDA:
+            break
+        else:
+            p += 2 + int.from_bytes(data[p + 2:p + 4], "big")
+    eoi = data.find(b"\xff\xd9", p)  # the first image's end: 0xFF 0xD9 cannot occur in scan data
+    if eoi < 0:
+        return None
+    soi = eoi + 2
+    while soi < len(data) and soi - (eoi + 2) < MAX_GAP and data[soi] == 0:  # MPO writers pad with zeros
+        soi += 1
+    if not data.startswith(JPEG_SIGNATURE, soi) or len(data) - soi < APPENDED_JPEG_MIN:
+        return None
+    return soi
 
 
 def decompress(data: bytes) -> bytes:

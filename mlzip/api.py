@@ -14,10 +14,10 @@ import zstandard
 
 from mlzip import container, limits, zstdctx
 from mlzip.errors import CorruptMember, LimitExceeded, MlzError, ModelError
+from mlzip.jpeg_bounds import JPEG_SIGNATURE
 
 log = logging.getLogger("mlzip")
 
-JPEG_SIGNATURE = b"\xff\xd8\xff"
 # Compression level (1 fast ... 9 best) -> zstd level for the zstd path.
 ZSTD_LEVELS = {1: 1, 2: 3, 3: 5, 4: 7, 5: 9, 6: 12, 7: 15, 8: 17, 9: 19}
 DEFAULT_LEVEL = 6
@@ -109,26 +109,13 @@ MAX_GAP = 64  # zero bytes allowed between an EOI and the next image's SOI
 
 def _appended_jpeg(data: bytes, start: int) -> int | None:
     """The offset of a JPEG appended to the one at ``start`` (see _image_spans), or None."""
-    if not data.startswith(JPEG_SIGNATURE, start):
+    from mlzip.jpeg_bounds import image_end
+
+    end = image_end(data, start)
+    if end is None:
         return None
-    p = start + 2
-    while True:  # the header's segments, to the first SOS: an embedded thumbnail is no appended image
-        if p + 4 > len(data) or data[p] != 0xFF:
-            return None
-        marker = data[p + 1]
-        if marker == 0xFF:  # a fill byte
-            p += 1
-        elif marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length field
-            p += 2
-        elif marker == 0xDA:
-            break
-        else:
-            p += 2 + int.from_bytes(data[p + 2:p + 4], "big")
-    eoi = data.find(b"\xff\xd9", p)  # the first image's end: 0xFF 0xD9 cannot occur in scan data
-    if eoi < 0:
-        return None
-    soi = eoi + 2
-    while soi < len(data) and soi - (eoi + 2) < MAX_GAP and data[soi] == 0:  # MPO writers pad with zeros
+    soi = end
+    while soi < len(data) and soi - end < MAX_GAP and data[soi] == 0:  # MPO writers pad with zeros
         soi += 1
     if not data.startswith(JPEG_SIGNATURE, soi) or len(data) - soi < APPENDED_JPEG_MIN:
         return None

@@ -1,12 +1,14 @@
 """The seam between the container and the JPEG coefficient path.
 
 `encode` turns a JPEG into (mode, model id, sections); `decode` turns them back into the exact bytes.
-Every member of mode `model` or `jpeg-plain` has three sections:
+Every member of mode `model` or `jpeg-plain` has three sections, or four:
 
     0  the header (SOI .. end of the first SOS), coded by mlzip.header
     1  the JPEG layer's layout record (everything else needed for an exact rebuild), see `_pack_layout`
     2  the coefficients: mlzip.coder's adaptive arithmetic code (mode `model`), or zstd of the raw
        int16 arrays (mode `jpeg-plain`, model id 0)
+    3  (where it makes the member smaller) a JPEG embedded in the header, cut out of section 0 and
+       coded as a JPEG of its own: mlzip.thumbnail
 
 Mode `model` carries the predictor's id: 1 = classic; ids from 100 are learned models of the registry
 (models/manifest.json), which hint the coder's contexts between component phases (mlzip.learned).
@@ -30,6 +32,7 @@ MODEL_NAMES = {"plain": PLAIN_MODEL_ID, "classic": CLASSIC_MODEL_ID}
 # level -> model id where a learned model is the measured best trade-off; other levels use classic
 LEVEL_MODELS: dict[int, int] = {}
 
+SECTION_COST = 3  # bytes a fourth section adds to the member header (its length, about)
 # Section 1 starts with one byte saying how the layout record is stored.
 _LAYOUT_RAW = 0
 _LAYOUT_ZSTD = 1
@@ -37,7 +40,6 @@ _LAYOUT_ZSTD = 1
 
 def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[bytes]]:
     from mlzip import jpeg
-    from mlzip.header import encode_header
 
     model_id = _model_id(model, level)
     img = jpeg.parse(data)
@@ -56,7 +58,24 @@ def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[b
         hint_fn = _hint_fn(model_id, [c.shape[:2] for c in coefs], qtables, sampling)
         mode, coded = MODE_MODEL, encode_coefficients(coefs, qtables, sampling, level=level, hint_fn=hint_fn,
                                                          strength=strength_for_level(level, hint_fn is not None))
-    return mode, model_id, [encode_header(header), _pack_layout(layout), coded]
+    head = _header_sections(header, level)
+    return mode, model_id, [head[0], _pack_layout(layout), coded, *head[1:]]
+
+
+def _header_sections(header: bytes, level: int) -> list[bytes]:
+    """[section 0] or, where an embedded image coded apart makes them smaller, [section 0, section 3]
+    (`encode` puts section 3 last)."""
+    from mlzip import thumbnail
+    from mlzip.header import encode_header
+
+    whole = encode_header(header)
+    cut = thumbnail.split(header, level)
+    if cut is not None:
+        rest, image = cut
+        coded = encode_header(rest)
+        if len(coded) + len(image) + SECTION_COST < len(whole):
+            return [coded, image]
+    return [whole]
 
 
 def decode(mode: int, model_id: int, sections: list[bytes], original_size: int) -> bytes:
@@ -73,13 +92,17 @@ def _decode(mode: int, model_id: int, sections: list[bytes], original_size: int)
 
     if mode not in (MODE_MODEL, MODE_JPEG_PLAIN):
         raise CorruptMember(f"mode {mode} is not a JPEG mode")
-    if len(sections) != 3:
-        raise CorruptMember(f"{len(sections)} sections where 3 belong")
+    if len(sections) not in (3, 4):
+        raise CorruptMember(f"{len(sections)} sections where 3 or 4 belong")
     if mode == MODE_JPEG_PLAIN and model_id != PLAIN_MODEL_ID:
         raise _unknown_model(model_id)
     if mode == MODE_MODEL:
         _check_known(model_id)
     header = decode_header(sections[0])
+    if len(sections) == 4:
+        from mlzip import thumbnail
+
+        header = thumbnail.join(header, sections[3])
     layout = _unpack_layout(sections[1])
     info = jpeg.describe(header, layout)
     if info.blocks > limits.max_decoded_jpeg_blocks(original_size):  # encode refuses such files: never allocate them

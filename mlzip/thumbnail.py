@@ -1,12 +1,14 @@
 """A JPEG embedded in a JPEG's header (the Exif thumbnail, a Photoshop preview) coded as a JPEG.
 
 The header coder sees such an image as opaque bytes for zstd, which saves next to nothing on
-entropy-coded data. `split` cuts the first embedded JPEG out of the header, leaving zeros of the
-same length (segment lengths stay true, so the header still codes structurally, and zstd takes the
-zero run for a few bytes), and codes the image itself as an .mlz stream (its own coefficient path).
-The JPEG path keeps whichever is smaller and stores the image in a fourth section:
+entropy-coded data. `split` cuts the first embedded JPEG, and every other copy of it (Photoshop's
+and the Exif thumbnail are often the same bytes), out of the header, leaving zeros of the same
+length (segment lengths stay true, so the header still codes structurally, and zstd takes the zero
+runs for a few bytes), and codes the image itself as an .mlz stream (its own coefficient path). The
+JPEG path keeps whichever is smaller and stores the image in a fourth section:
 
-    varint offset of the image in the header, then the image's .mlz stream (no name, no mtime)
+    varint n (copies), n varints (each copy's offset from the end of the previous one, the first
+    from the start of the header), then the image's .mlz stream (no name, no mtime)
 
 `join` puts it back. Images nested deeper (a thumbnail inside the thumbnail) stay in their header:
 decoding refuses a fourth section below the top level, so a damaged or hostile member cannot recurse.
@@ -59,9 +61,16 @@ def split(header: bytes, level: int) -> tuple[bytes, bytes] | None:
     if where is None or nested():
         return None
     start, end = where
-    with _inside():
-        stream = api.compress(header[start:end], level)
-    return header[:start] + bytes(end - start) + header[end:], varint.encode(start) + stream
+    image = header[start:end]
+    with _inside():  # unverified: the member holding it is decoded and compared as a whole
+        stream = api.compress(image, level, verify=False)
+    rest, fields, previous_end = bytearray(header), [], 0
+    while start >= 0:
+        rest[start:start + len(image)] = bytes(len(image))
+        fields.append(varint.encode(start - previous_end))
+        previous_end = start + len(image)
+        start = header.find(image, previous_end)
+    return bytes(rest), varint.encode(len(fields)) + b"".join(fields) + stream
 
 
 def join(header: bytes, section: bytes) -> bytes:
@@ -70,10 +79,21 @@ def join(header: bytes, section: bytes) -> bytes:
 
     if nested():
         raise CorruptMember("an embedded image inside an embedded image")
-    start, pos = varint.decode(section, 0, "embedded image")
+    copies, pos = varint.decode(section, 0, "embedded image")
+    if not 1 <= copies <= len(header) // MIN_BYTES:
+        raise CorruptMember(f"{copies} copies of an embedded image in a header of {len(header)} bytes")
+    gaps = []
+    for _ in range(copies):
+        gap, pos = varint.decode(section, pos, "embedded image")
+        gaps.append(gap)
     with _inside():
         image = api.decompress(section[pos:])
-    end = start + len(image)
-    if end > len(header) or header[start:end].count(0) != len(image):
-        raise CorruptMember("embedded image does not fit its place in the header")
-    return header[:start] + image + header[end:]
+    out, start = bytearray(header), 0
+    for gap in gaps:
+        start += gap
+        end = start + len(image)
+        if end > len(header) or header[start:end].count(0) != len(image):
+            raise CorruptMember("embedded image does not fit its place in the header")
+        out[start:end] = image
+        start = end
+    return bytes(out)

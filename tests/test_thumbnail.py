@@ -32,6 +32,14 @@ def test_an_exif_thumbnail_is_coded_apart_and_comes_back(monkeypatch):
     assert section_counts(whole) == [3] and len(blob) < len(whole) - len(THUMB) // 10
 
 
+def test_every_copy_of_the_thumbnail_is_cut_out():
+    data = with_app1(with_app1(MAIN, exif_with(THUMB)), b"Photoshop 3.0\0" + THUMB)
+    blob = api.compress(data)
+    assert section_counts(blob) == [4] and api.decompress(blob) == data
+    _, sections = next(container.split_members(blob))
+    assert bytes(sections[3][:1]) == b"\x02"  # two copies
+
+
 def test_small_or_missing_thumbnails_stay_in_the_header():
     small = jpeg_bytes(photo(8, 8, 3), quality=50)
     assert len(small) < thumbnail.MIN_BYTES
@@ -47,19 +55,22 @@ def test_a_thumbnail_inside_the_thumbnail_stays_in_its_header():
     blob = api.compress(data)
     assert api.decompress(blob) == data
     _, sections = next(container.split_members(blob))
-    (inner_member,) = container.split_members(bytes(sections[3][1:]))  # after the 1-byte offset varint
+    (inner_member,) = container.split_members(bytes(sections[3][2:]))  # after count and offset varints
     assert len(inner_member[1]) == 3
 
 
 def test_join_refuses_what_split_never_writes():
     header = b"\xff\xd8" + bytes(len(THUMB)) + b"rest"
-    section = b"\x02" + api.compress(THUMB)
+    section = b"\x01\x02" + api.compress(THUMB)
     assert thumbnail.join(header, section) == b"\xff\xd8" + THUMB + b"rest"
     with pytest.raises(CorruptMember):  # the image's place holds other bytes than zeros
         thumbnail.join(header.replace(b"\0", b"\1", 1), section)
     with pytest.raises(CorruptMember):  # past the end of the header
-        thumbnail.join(header, b"\x10" + api.compress(THUMB))
-    with pytest.raises(CorruptMember):
-        thumbnail.join(header, b"\x02")
+        thumbnail.join(header, b"\x01\x10" + api.compress(THUMB))
+    with pytest.raises(CorruptMember):  # a second copy that does not fit
+        thumbnail.join(header, b"\x02\x02\x00" + api.compress(THUMB))
+    for bad in (b"\x01\x02", b"\x00\x02" + api.compress(THUMB), b"\x7f\x02" + api.compress(THUMB)):
+        with pytest.raises(CorruptMember):
+            thumbnail.join(header, bad)
     with thumbnail._inside(), pytest.raises(CorruptMember):  # no fourth section below the top level
         thumbnail.join(header, section)

@@ -27,6 +27,17 @@ RANDOM = random.Random(20261125).randbytes(300)
 SAMPLE_JPEG = (ROOT / "tests" / "data" / "sample.jpg").read_bytes()
 
 
+def _with_thumbnail_and_appended() -> bytes:
+    from tests.jpeg_fixtures import jpeg_bytes, photo
+
+    thumb = jpeg_bytes(photo(80, 60, 2), quality=85)
+    app1 = b"Exif\0\0MM\0*\0\0\0\x08" + bytes(16) + thumb
+    app13 = b"Photoshop 3.0\0" + thumb
+    segments = b"".join(m + (len(p) + 2).to_bytes(2, "big") + p for m, p in ((b"\xff\xe1", app1), (b"\xff\xed", app13)))
+    first = SAMPLE_JPEG[:2] + segments + SAMPLE_JPEG[2:]
+    return first + b"\0" + jpeg_bytes(photo(200, 150, 5), quality=90)
+
+
 def _members() -> dict[str, list[tuple[bytes, dict]]]:
     """File name -> the (original, compress() keyword arguments) of each of its members."""
     return {
@@ -52,6 +63,9 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         "classic-ultra-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000005))],
         # level 9 since coder format version 7: ULTRA2 (classic-ultra-v1.mlz stays ULTRA's, version 6)
         "classic-ultra2-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000006))],
+        # a JPEG whose Exif thumbnail (and Photoshop's copy of it) is coded apart (a fourth section),
+        # with a second JPEG appended after its EOI (an MPO-like file: a member of its own)
+        "thumbnail-appended-v1.mlz": [(_with_thumbnail_and_appended(), dict(name="pond.mpo", mtime=1764000007))],
         # a learned model's chroma buckets driving the STRONG coder (level 4 with --model)
         "cnn-xs-v1-strong.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000103, model="cnn-xs-v1"))],
         # level 6 with --model before HINTS_MIXED: the buckets replaced in the STRONGEST coder (version 4)
@@ -82,7 +96,7 @@ def _coder_bands(file_name: str):
 # The level each file is written at (others: 9). The JPEG files made before the strong models were
 # written at 9 when every level coded the classic way; levels 1-3 still do. classic-strongest-v1.mlz
 # was written at 9 when 9 meant STRONGEST (6 still does; 7-9 were ULTRA in classic-ultra-v1.mlz, ULTRA2 since classic-ultra2-v1.mlz).
-LEVELS = {"classic-strong-v1.mlz": 4, "cnn-xs-v1-strongest.mlz": 6, "classic-strongest-v1.mlz": 9, "cnn-xs-v1-strong.mlz": 4,
+LEVELS = {"thumbnail-appended-v1.mlz": 6, "classic-strong-v1.mlz": 4, "cnn-xs-v1-strongest.mlz": 6, "classic-strongest-v1.mlz": 9, "cnn-xs-v1-strong.mlz": 4,
           **{name: 3 for name in ("classic-v1.mlz", "classic-v2-bands.mlz", "cnn-xs-v1.mlz", "cnn-s-v1.mlz",
                                   "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz", "rnn-s-v1-bands.mlz",
                                   "gan-xs-v1.mlz", "gan-s-v1.mlz")}}

@@ -4,8 +4,8 @@ The header coder sees such an image as opaque bytes for zstd, which saves next t
 entropy-coded data. `split` cuts the first embedded JPEG, and every other copy of it (Photoshop's
 and the Exif thumbnail are often the same bytes), out of the header, leaving zeros of the same
 length (segment lengths stay true, so the header still codes structurally, and zstd takes the zero
-runs for a few bytes), and codes the image itself as an .mlz stream (its own coefficient path). The
-JPEG path keeps whichever is smaller and stores the image in a fourth section:
+runs for a few bytes), and codes the image itself as an .mlz stream (its own coefficient path),
+stored in a fourth section where every member of it took the coefficient path:
 
     varint n (copies), n varints (each copy's offset from the end of the previous one, the first
     from the start of the header), then the image's .mlz stream (no name, no mtime)
@@ -54,7 +54,8 @@ def _inside() -> Iterator[None]:
 
 
 def split(header: bytes, level: int) -> tuple[bytes, bytes] | None:
-    """(header with the embedded image zeroed, the fourth section), or None where there is no image."""
+    """(header with the embedded image zeroed, the fourth section), or None where there is no image
+    or it would not take the coefficient path (zstd of it in the header does as well)."""
     from mlzip import api
 
     where = span(header)
@@ -64,6 +65,8 @@ def split(header: bytes, level: int) -> tuple[bytes, bytes] | None:
     image = header[start:end]
     with _inside():  # unverified: the member holding it is decoded and compared as a whole
         stream = api.compress(image, level, verify=False)
+    if any(m.mode != "model" for m in api.inspect(stream)):
+        return None
     rest, fields, previous_end = bytearray(header), [], 0
     while start >= 0:
         rest[start:start + len(image)] = bytes(len(image))

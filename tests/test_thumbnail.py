@@ -43,7 +43,10 @@ def test_every_copy_of_the_thumbnail_is_cut_out():
 def test_small_or_missing_thumbnails_stay_in_the_header():
     small = jpeg_bytes(photo(8, 8, 3), quality=50)
     assert len(small) < thumbnail.MIN_BYTES
-    for data in (MAIN, with_app1(MAIN, exif_with(small)), with_app1(MAIN, exif_with(THUMB[:-2]))):
+    not_coded = b"\xff\xd8\xff\xda\x00\x02" + bytes(i * 7 % 255 for i in range(3000)) + b"\xff\xd9"  # no frame
+    assert thumbnail.span(not_coded) is None and thumbnail.span(b"\xff\xd8" + not_coded) == (2, len(not_coded) + 2)
+    for data in (MAIN, with_app1(MAIN, exif_with(small)), with_app1(MAIN, exif_with(THUMB[:-2])),
+                 with_app1(MAIN, exif_with(not_coded))):
         blob = api.compress(data)
         assert section_counts(blob) == [3] and api.decompress(blob) == data
 

@@ -90,8 +90,8 @@ def _compress_member(data: bytes, level: int, model: str | None, verify: bool, n
 def _image_spans(data: bytes) -> list[tuple[int, int]]:
     """Where ``data`` splits into JPEGs that follow each other: a JPEG's EOI (after its first SOS)
     followed by another's SOI, with at most MAX_GAP zero bytes between them and at least
-    APPENDED_JPEG_MIN bytes from there. Any split gives back
-    the same bytes (members concatenate); this one lets each image be coded as a JPEG."""
+    APPENDED_JPEG_MIN bytes from there. Any split gives back the same bytes (members concatenate);
+    this one lets each image be coded as a JPEG."""
     spans = []
     start = 0
     while True:

@@ -98,7 +98,12 @@ its contexts start at p = 1/2).
 Measured and dropped (< 0.05 % each): a fast-adapting twin of each context as a third mixer
 input, an APM/SSE stage on the 7x7 zero flags, weight sets per magnitude bucket, mixing the 7x7
 non-zero count or the DC exponents with second contexts, finer 7x7 magnitude buckets, other
-adaptation limits (60: +0.2 %, 255: -0.02 %).
+adaptation limits (60: +0.2 %, 255: -0.02 %). At ULTRA2 (session 8, 12 deb dev photos, level 9,
+4,394,170 bytes): adaptation limit 60 / 255 +0.07 % / +0.04 %; code_mixed_n's first-layer rate 9
++0.007 %; first-layer set A of the 7x7 exponents per position band (7 or 13 bands) and of the edge
+exponents per position -0.06 % (500 CIFAR files +0.02 %); the 7x7 non-zero count tree mixed from
+five contexts (above's and left's exact counts, their 7x7 magnitude sums x guide, the farther
+neighbours' counts, their DC residual bit lengths) -0.037 %.
 
 Changing anything here changes the format: give it a new version in ``api.py``, rebuild the prior,
 and keep this version decodable. Numba's cache sees only this file's content, not the inlined

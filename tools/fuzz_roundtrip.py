@@ -447,7 +447,7 @@ class Worker:
 
 # The coder compiles apart for classic (levels 1-3) and mixing models, and for images of up to
 # api.SMALL_BLOCKS blocks (a reused context array and its change log) and larger ones
-WARM_LEVELS = (1, 6)
+WARM_LEVELS = (1, 6)  # a level of each coder: classic (1-3) and mixing (4-9)
 WARM_SIZES = ((64, 48), (320, 256))
 WARM_TIMEOUT = 900
 
@@ -463,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", default=[], help="learned models to compress with (repeat)")
     parser.add_argument("--model-share", type=float, default=0.5, help="share of cases using one of --model")
     parser.add_argument("--real-share", type=float, default=0.3, help="share of cases mutated from DIR")
+    parser.add_argument("--level", type=int, action="append", default=[],
+                        help="compress at these levels only (repeat; default: 6 mostly, any level 1-9)")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -478,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     peak = 0
     # imports load and every coder variant compiles (or loads from numba's cache) here, not in a case:
     # a first compile can take over a minute on a busy 2-core machine, which is no hang
-    for warm_level in WARM_LEVELS:
+    for warm_level in [w for w in WARM_LEVELS if not args.level or any((w <= 3) == (lv <= 3) for lv in args.level)]:
         for size in WARM_SIZES:
             worker.run((warm_jpeg(*size), None, None, warm_level, None), max(args.case_timeout, WARM_TIMEOUT))
     deadline = time.monotonic() + args.seconds
@@ -496,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
             data, names = mutate(seed, rng)
         mutators.update(names)
         level = rng.choice([6, 6, 6, rng.randint(1, 9)])
+        level = rng.choice(args.level) if args.level else level
         other = other if len(other) < 300_000 else other[:1000]
         model = rng.choice(args.model) if args.model and rng.random() < args.model_share else None
         damage_seed = rng.randrange(1 << 30)

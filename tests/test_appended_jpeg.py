@@ -48,3 +48,16 @@ def test_non_jpeg_and_truncated_headers_are_not_split():
     assert api._image_spans(b"\xff\xd8\xff\xe0\x00") == [(0, 5)]
     data = b"x" * 10 + FIRST + SECOND
     assert api._image_spans(data) == [(0, len(data))]
+
+
+def test_image_end_reads_segment_lengths_and_fill_bytes():
+    from mlzip.jpeg_bounds import image_end
+
+    assert image_end(FIRST, 0) == len(FIRST)
+    filled = FIRST[:2] + b"\xff\xff" + FIRST[2:]  # fill bytes before a marker
+    assert image_end(filled, 0) == len(filled)
+    assert image_end(b"junk" + FIRST + SECOND, 4) == 4 + len(FIRST)
+    sos = FIRST.index(b"\xff\xda")
+    assert image_end(FIRST[:sos], 0) is None  # the header ends before its SOS
+    assert image_end(FIRST[:-2], 0) is None  # no EOI
+    assert image_end(FIRST, 1) is None

@@ -14,7 +14,7 @@ import zstandard
 
 from mlzip import container, limits, zstdctx
 from mlzip.errors import CorruptMember, LimitExceeded, MlzError, ModelError
-from mlzip.jpeg_bounds import JPEG_SIGNATURE
+from mlzip.jpeg_bounds import JPEG_SIGNATURE, image_end
 
 log = logging.getLogger("mlzip")
 
@@ -109,8 +109,6 @@ MAX_GAP = 64  # zero bytes allowed between an EOI and the next image's SOI
 
 def _appended_jpeg(data: bytes, start: int) -> int | None:
     """The offset of a JPEG appended to the one at ``start`` (see _image_spans), or None."""
-    from mlzip.jpeg_bounds import image_end
-
     end = image_end(data, start)
     if end is None:
         return None

@@ -448,6 +448,16 @@ class Worker:
 # The coder compiles apart for classic (levels 1-3) and mixing models, and for images of up to
 # api.SMALL_BLOCKS blocks (a reused context array and its change log) and larger ones
 WARM_LEVELS = (1, 6)  # a level of each coder: classic (1-3) and mixing (4-9)
+
+
+def warm_levels(levels: list[int]) -> list[int]:
+    """The WARM_LEVELS whose coder one of ``levels`` uses (all of them for any level)."""
+    from mlzip.coder import strength_for_level
+
+    def classic(level: int) -> bool:
+        return strength_for_level(level) == 0
+
+    return [w for w in WARM_LEVELS if not levels or any(classic(w) == classic(lv) for lv in levels)]
 WARM_SIZES = ((64, 48), (320, 256))
 WARM_TIMEOUT = 900
 
@@ -480,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     peak = 0
     # imports load and every coder variant compiles (or loads from numba's cache) here, not in a case:
     # a first compile can take over a minute on a busy 2-core machine, which is no hang
-    for warm_level in [w for w in WARM_LEVELS if not args.level or any((w <= 3) == (lv <= 3) for lv in args.level)]:
+    for warm_level in warm_levels(args.level):
         for size in WARM_SIZES:
             worker.run((warm_jpeg(*size), None, None, warm_level, None), max(args.case_timeout, WARM_TIMEOUT))
     deadline = time.monotonic() + args.seconds
@@ -497,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             data, names = mutate(seed, rng)
         mutators.update(names)
-        level = rng.choice([6, 6, 6, rng.randint(1, 9)])
+        level = rng.choice([6, 6, 6, rng.randint(1, 9)])  # drawn either way: a seed replays the same cases
         level = rng.choice(args.level) if args.level else level
         other = other if len(other) < 300_000 else other[:1000]
         model = rng.choice(args.model) if args.model and rng.random() < args.model_share else None

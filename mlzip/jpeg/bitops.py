@@ -10,7 +10,7 @@ from numba.extending import intrinsic
 
 from mlzip.jpeg.tables import ZIGZAG
 
-JIT_SOURCES_SHA256 = "86993b84641beb331bf8367761c9db09014773c5a6d3347e491891e8f2d63f00"  # tools/stamp_jit.py: the sources compiled into this module's cached kernels
+JIT_SOURCES_SHA256 = "86993b84641beb331bf8367761c9db09014773c5a6d3347e491891e8f2d63f00"  # tools/stamp_jit.py
 
 
 def _llvm_count(name: str):

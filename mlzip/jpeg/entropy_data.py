@@ -11,7 +11,7 @@ from numba import njit
 
 from mlzip.jpeg.bitops import find_ff
 
-JIT_SOURCES_SHA256 = "d26433499b0168827ffc6be504ed52f17e3dbc81f753354ba33aac4d3f49c8f7"  # tools/stamp_jit.py: the sources compiled into this module's cached kernels
+JIT_SOURCES_SHA256 = "d26433499b0168827ffc6be504ed52f17e3dbc81f753354ba33aac4d3f49c8f7"  # tools/stamp_jit.py
 
 
 @njit(cache=True)

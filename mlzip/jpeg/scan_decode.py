@@ -18,7 +18,7 @@ from numba import njit
 from mlzip.jpeg.bitops import band_mask, ctz, nonzero_zigzag
 from mlzip.jpeg.tables import LUT_BITS
 
-JIT_SOURCES_SHA256 = "d26433499b0168827ffc6be504ed52f17e3dbc81f753354ba33aac4d3f49c8f7"  # tools/stamp_jit.py: the sources compiled into this module's cached kernels
+JIT_SOURCES_SHA256 = "d26433499b0168827ffc6be504ed52f17e3dbc81f753354ba33aac4d3f49c8f7"  # tools/stamp_jit.py
 
 SEQUENTIAL, DC_FIRST, DC_REFINE, AC_FIRST, AC_REFINE = 0, 1, 2, 3, 4
 INT16_MIN, INT16_MAX = -32768, 32767

@@ -17,7 +17,7 @@ from numba import njit
 from mlzip.jpeg.bitops import band_mask, clz, ctz, nonzero_zigzag
 from mlzip.jpeg.scan_decode import AC_FIRST, DC_FIRST, DC_REFINE, MAX_EOB_RUN, MAX_RUN_CORR_BITS, SEQUENTIAL
 
-JIT_SOURCES_SHA256 = "044ed9cc3fb2a6392dd8124acc002d349de50629fb9622f9b16960d76b804ca0"  # tools/stamp_jit.py: the sources compiled into this module's cached kernels
+JIT_SOURCES_SHA256 = "044ed9cc3fb2a6392dd8124acc002d349de50629fb9622f9b16960d76b804ca0"  # tools/stamp_jit.py
 
 # Worst case per block, in bits: DC code + value, 3 ZRLs, one EOB run with extra bits, 64
 # correction bits, EOB; plus per non-zero coefficient a code, a value and a correction bit.

@@ -1,4 +1,5 @@
-"""Blobs written by the strong coefficient models (strength 1, 2, 4 ULTRA and 5 ULTRA2) must decode forever.
+"""Blobs written by the strong coefficient models (strength 1, 2, 4 ULTRA, 5 ULTRA2 and 6 ULTRA3) must decode
+forever.
 
 Same rule as test_coder_frozen.py: if this fails after a change to mlzip.coder, the change broke
 old files; give the new model a new strength/flag and keep these decoding. Never edit the blobs.
@@ -82,6 +83,24 @@ d9619f84d5772fdc76139e7cfbb2501a7eb1b616ff7f533a8783aa770e4069b8cf92061af34ada64
 a2ecc9f13c0aa4222ae2804a5aef448e7e8453fbb0b19ece8ad54a00133b650cbff0e5f5ef86e4e1a9a52643c282c203
 937a80c0
 """.replace("\n", "")),
+    # ULTRA3 (format version 8)
+    6: bytes.fromhex("""
+820f2830237220a44ec58e1a82af5f2ff3047dd30ed7bc633c38caa8e5620b9b4666003b02cce5ac105ed22921c96f05
+42b0127543ea94f8577c96a05c409f816f42352a7d769aee9b482e31efb49bea6d48de8fe54907ad935a20a5b48b2551
+24f22164b303275fffd4009ad5c5d29e62af6d1d0c29691a6d8031ac671234654226b717045ee9375cca07cd770593dc
+092c6bef055e5ef5b096416e7078bd41a3c012633f7a64b9414ac3b819730cfc5c74c6aeded1413104ef09a64c80712f
+972b650dfcbe5d2dbf6bac00ed8e9a086309ba636cb4294619e36be68012402e44ea79737811422134de18e2e46116f3
+66ed3e98fdc1e76685279ff1d482871dc10c2449d0b4179cab4635b306d92cb3f9ce86853a2d2a3bbe8da18e6d4d9556
+582d2da12fcdeb5dcfd4d53f5a2f8960891a14b0111f9d60feb7492d8b67991c102dcdd02746bc9f3f102d0af779e41e
+b65dd513440865ebf764e9e21e0aa95a3d50d5ef1ef0d3ee8541f77f97fdaeaa87fe9b69e76469680da249e9ca179e23
+a3a4bcead330ca9a301a2d94b052832910899c2edb2f77136dad8259f5072fdaa1c12820685c3fc9f924361fdd3832ff
+6f0a44ed04b6dcc6a5eb2ea7a69ab5a66f068b6455452600dfc7b395eae93e4011a4b3492ef88298292425cd1b35cc21
+5323d541ce9d53c9891be4ad081e10531962fbe3f44e42cd46022e11dee8c95df029ca9eb2ca95d93dc8c6f1215e7aaf
+e342e302b0d0dc0145e86f96bc3d42376c4e5cdacbb471327cf0748e2db75bf090e8341d9256638e5dc4d3ba58e852d8
+7e3db2bdbd5999b1fd43728beb8ee7ad4c28c053f12accbbef77e85ce2345ba27802ae882908c9e886ef909b647e0b23
+fdf367ab70d738263ff676ce85efddc5d9b7ae3f00d4eee90ba61c7b229cb04efe52055e5442810610d4a5133eef812e
+1cb7c4c0
+""".replace("\n", "")),
 }
 
 
@@ -98,10 +117,12 @@ def test_encoder_still_writes_the_frozen_strong_blob(strength):
     assert encode_coefficients(frozen_image(), QTABLES, SAMPLING, strength=strength) == FROZEN[strength]
 
 
-@pytest.mark.parametrize("name, strength", [("classic-ultra-v1.mlz", 4), ("classic-ultra2-v1.mlz", 5)])
+@pytest.mark.parametrize("name, strength", [("classic-ultra-v1.mlz", 4), ("classic-ultra2-v1.mlz", 5),
+                                            ("classic-ultra3-v1.mlz", 6)])
 def test_frozen_ultra_file_decodes_and_is_ultra(name, strength):
-    """tests/frozen/classic-ultra-v1.mlz and classic-ultra2-v1.mlz (level 9, tools/make_frozen.py): their
-    coefficients are coded by ULTRA (format version 6) and ULTRA2 (7); each file decodes to its original."""
+    """tests/frozen/classic-ultra-v1.mlz, classic-ultra2-v1.mlz and classic-ultra3-v1.mlz (level 9,
+    tools/make_frozen.py): their coefficients are coded by ULTRA (format version 6), ULTRA2 (7) and
+    ULTRA3 (8); each file decodes to its original."""
     import hashlib
     import json
     from pathlib import Path

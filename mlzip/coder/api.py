@@ -4,8 +4,8 @@ Blob layout (version 2, written now)::
 
     byte 0      settings: high nibble = format version, low nibble = flags (bit 0: hints
                 used, bit 1: contexts start from the trained prior, bit 2: banded). Versions 2 to
-                7 share this layout and differ in the model: 2 = classic, 3 = STRONG,
-                4 = STRONGEST, 5 = HINTS_MIXED, 6 = ULTRA, 7 = ULTRA2 (``strength_for_level``; the
+                8 share this layout and differ in the model: 2 = classic, 3 = STRONG,
+                4 = STRONGEST, 5 = HINTS_MIXED, 6 = ULTRA, 7 = ULTRA2, 8 = ULTRA3 (``strength_for_level``; the
                 models: mlzip.coder.classic)
     bytes 1..4  CRC-32 of byte 0, every byte after the CRC and the coefficients (see
                 ``_checksum``; little endian): damage is detected, never decoded into wrong values
@@ -51,13 +51,13 @@ from mlzip.coder import bands, classic, mixer, prior, rangecoder
 from mlzip.errors import CorruptMember, LimitExceeded
 from mlzip.limits import MAX_JPEG_PIXELS
 
-FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3, 4, 5, 6, 7)
+FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3, 4, 5, 6, 7, 8)
 FLAG_HINTS = 1
 FLAG_PRIOR = 2  # contexts start from the trained prior (mlzip.coder.prior) instead of p = 1/2
 FLAG_BANDS = 4  # version 2: more than one band, band fields follow the CRC
 _V2_FLAGS = FLAG_HINTS | FLAG_PRIOR | FLAG_BANDS
-KNOWN_FLAGS = {1: FLAG_HINTS | FLAG_PRIOR, 2: _V2_FLAGS, 3: _V2_FLAGS, 4: _V2_FLAGS, 5: _V2_FLAGS, 6: _V2_FLAGS, 7: _V2_FLAGS}
-MAX_STRENGTH = classic.ULTRA2
+KNOWN_FLAGS = {1: FLAG_HINTS | FLAG_PRIOR, 2: _V2_FLAGS, 3: _V2_FLAGS, 4: _V2_FLAGS, 5: _V2_FLAGS, 6: _V2_FLAGS, 7: _V2_FLAGS, 8: _V2_FLAGS}
+MAX_STRENGTH = classic.ULTRA3
 ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
 # The best level codes every image in one band: no context restarts (0.17 % smaller on the dev
 # corpus's banded photos), no parallel threads (about half the wall-clock speed on those)
@@ -74,6 +74,7 @@ N_CONTEXTS_STRONG = N_CONTEXTS + 2 * classic.SECOND_PER_SET
 N_CONTEXTS_MIXED = N_CONTEXTS_STRONG + 2 * classic.THIRD_PER_SET
 N_CONTEXTS_ULTRA = N_CONTEXTS_STRONG + 2 * classic.ULTRA_PER_SET
 N_CONTEXTS_ULTRA2 = N_CONTEXTS_ULTRA + 2 * classic.ULTRA2_PER_SET
+N_CONTEXTS_ULTRA3 = N_CONTEXTS_ULTRA2 + 2 * classic.ULTRA3_PER_SET
 # Images of at most this many blocks (in one band) start from this thread's reused context array,
 # restored through the coder's change log afterwards (rangecoder.restore) instead of a fresh copy
 # of the prior: a 32x32 CIFAR JPEG changes ~3000 of 480,000 contexts, and two 1.9 MB copies
@@ -154,7 +155,8 @@ def strength_for_level(level: int, learned: bool = False) -> int:
     1-3: classic (fastest); 4-5: STRONG (16 dev photos: 0.85 % fewer coefficient bytes, 300 CIFAR
     validation files 3.6 % fewer; encode +24 %, decode +27 % CPU); 6 (the default):
     STRONGEST (1.3 % / 3.6 % fewer; encode +65 %, decode +70 % CPU); 7-9 without a learned model:
-    ULTRA2 (ULTRA, coder format 6, with more mixing: 12 deb dev photos at level 9 1.26 % + 0.43 %
+    ULTRA3 (ULTRA2 with pixel-continuity predictions of the 7x7 coefficients, format 8; ULTRA2 is
+    ULTRA, format 6, with more mixing: 12 deb dev photos at level 9 1.26 % + 0.43 % + 0.56 %
     fewer than level 6; ULTRA alone 0.94 % fewer than STRONGEST in one band, encode 2.5x and decode
     2.2x level 6's time; classic.py's docstring has the details),
     in bands on parallel threads at 7-8, in one band at 9. The default is the strongest model whose
@@ -167,11 +169,11 @@ def strength_for_level(level: int, learned: bool = False) -> int:
         return classic.STRONG
     if learned:
         return classic.HINTS_MIXED
-    return classic.ULTRA2 if level >= ULTRA_LEVEL else classic.STRONGEST
+    return classic.ULTRA3 if level >= ULTRA_LEVEL else classic.STRONGEST
 
 
 def _strength(settings: int) -> int:
-    """Versions 1 and 2 are the classic model, 3 to 6 the stronger ones."""
+    """Versions 1 and 2 are the classic model, 3 to 8 the stronger ones."""
     return max((settings >> 4) - FORMAT_VERSION, 0)
 
 
@@ -239,9 +241,9 @@ def _rate_table(limit: int) -> np.ndarray:
 
 def _model_kind(settings: int) -> tuple[int, bool]:
     """What decides the starting contexts: the context layout (0 classic, 1 strong, 2 strong with
-    the hints' contexts, 3 strong with ULTRA's extra ones, 4 with ULTRA2's too) and whether they start from the prior."""
+    the hints' contexts, 3 strong with ULTRA's extra ones, 4 with ULTRA2's too, 5 with ULTRA3's too) and whether they start from the prior."""
     strength = _strength(settings)
-    layout = {0: 0, classic.HINTS_MIXED: 2, classic.ULTRA: 3, classic.ULTRA2: 4}.get(strength, 1)
+    layout = {0: 0, classic.HINTS_MIXED: 2, classic.ULTRA: 3, classic.ULTRA2: 4, classic.ULTRA3: 5}.get(strength, 1)
     return layout, bool(settings & FLAG_PRIOR)
 
 
@@ -253,7 +255,7 @@ def _pristine(kind: tuple[int, bool]) -> np.ndarray:
     n = N_CONTEXTS_STRONG if layout else N_CONTEXTS
     model = prior.initial_model(n, prior.STRONG if layout else prior.CLASSIC) if from_prior else rangecoder.new_contexts(n)
     if layout >= 2:  # the hints' (ULTRA's extra) contexts start at p = 1/2 (no prior)
-        total = {2: N_CONTEXTS_MIXED, 3: N_CONTEXTS_ULTRA, 4: N_CONTEXTS_ULTRA2}[layout]
+        total = {2: N_CONTEXTS_MIXED, 3: N_CONTEXTS_ULTRA, 4: N_CONTEXTS_ULTRA2, 5: N_CONTEXTS_ULTRA3}[layout]
         model = np.concatenate([model, rangecoder.new_contexts(total - n)])
     model.setflags(write=False)
     return model
@@ -327,12 +329,30 @@ def _ultra2_weights() -> np.ndarray:
     return w
 
 
+# ULTRA3's 7x7 sign mixer starts from the classic, the second and the continuity context alike
+ULTRA3_SIGN_START = (0.5, 0.5, 0.5)
+
+
+def _ultra3_weights() -> np.ndarray:
+    """ULTRA3's weights of one context set (classic.ZW_*): the sign sets, then the 7x7 exponents'
+    started like ULTRA's, then padding to a whole 4-weight set."""
+    one = mixer.WEIGHT_ONE
+    sign = [round(w * one) for w in ULTRA3_SIGN_START] + [0]
+    first = [round(ULTRA_START[min(i, 2)] * one) for i in range(classic.N_MIX7_3)] + [0]
+    final = [round(w * one) for w in ULTRA_FINAL_START] + [0]
+    w = sign * 49 + first * classic.EXP_SLOTS + first * (classic.EXP_SLOTS * classic.N_USEL) + final * classic.EXP_SLOTS
+    w += [0] * (classic.ZW_PER_SET - len(w))
+    return np.array(w, np.int32)
+
+
 @functools.lru_cache(maxsize=1)
 def _pristine_weights() -> np.ndarray:
     w = np.concatenate([mixer.new_weights(2 * classic.WEIGHT_SETS),
                         mixer.new_weights(2 * classic.WEIGHT_SETS3, mixer.N_INPUTS3)])
     assert w.size == classic.UWEIGHT_BASE
-    return np.concatenate([w, _ultra_weights(), _ultra_weights(), _ultra2_weights(), _ultra2_weights()])
+    w = np.concatenate([w, _ultra_weights(), _ultra_weights(), _ultra2_weights(), _ultra2_weights()])
+    w = np.concatenate([w, np.zeros(classic.ZWEIGHT_BASE - w.size, np.int32)])
+    return np.concatenate([w, _ultra3_weights(), _ultra3_weights()])
 
 
 # the classic model mixes nothing; its 2-D type compiles a coder without the mixing code

@@ -95,6 +95,25 @@ residuals' signs). Coefficient code length at level 9: the 12 deb-* dev photos 4
 training files (49[5-9]?) 119,727 -> 119,675 (-0.04 %; the DC sign context alone is +0.02 % there:
 its contexts start at p = 1/2).
 
+ULTRA3 (levels 7-9 since coder format 8) is ULTRA2 where every 7x7 coefficient (v, u) is also
+predicted by pixel continuity, as Lepton does for the edges only: the above block's column-frequency-u
+profile, extrapolated half a pixel down to the shared edge, must meet this block's profile extrapolated
+half a pixel up; what the 7x7 coefficients of column u coded so far do not explain, divided by one
+step of (v, u)'s contribution, predicts it (the edge coefficient, coded later, counts as zero); the
+same across the left edge along row v (``_continuity_targets``). Offline, on the 12 deb-* dev
+photos' luma: the sign of a non-zero 7x7 coefficient given the above and left blocks' signs costs
+0.993 bit, with both predictions' signed buckets too 0.917 (counted empirically); counting in the edge
+coefficient from the above block's (instead of zero) made it worse (0.948). In the coder, the
+predictions' signed buckets (11 x 11 per position) are a third context of the 7x7 signs
+(``code_mixed3``, per position, weights starting at 0.5 each: 0.3/0.3/1.0 and 0.7 each were 0.02 %
+larger) and half-octave buckets of |above's| + |left's| x non-zeros left a seventh context of the 7x7
+exponents. Coefficient code length at level 9: the 12 deb-* photos 4,394,170 -> 4,369,636 bytes
+(-0.56 %), 500 CIFAR training files (49[5-9]?) 122,330 -> 122,157 (-0.14 %); encode time +4 %.
+Dropped: separate buckets of the two predictions for the exponent (+0.03 % against the sum), the
+predictions' mean as the 7x7 mantissa bits' reference instead of the neighbours' magnitude (+0.01 %),
+the sum's buckets x the magnitude bucket instead of non-zeros left (0.001 %), the second mixer set
+chosen by the sum's buckets (-0.013 %).
+
 Measured and dropped (< 0.05 % each): a fast-adapting twin of each context as a third mixer
 input, an APM/SSE stage on the 7x7 zero flags, weight sets per magnitude bucket, mixing the 7x7
 non-zero count or the DC exponents with second contexts, finer 7x7 magnitude buckets, other
@@ -240,6 +259,23 @@ VW_AD = VW_FN + 16 * N_FINAL  # DC: per slot, per slot x spread bucket; second l
 VW_BD = VW_AD + EXP_SLOTS * (N_MIXDC + 1)
 VW_FD = VW_BD + EXP_SLOTS * (N_MAG + 1) * (N_MIXDC + 1)
 VW_PER_SET = VW_FD + EXP_SLOTS * N_FINAL
+# ULTRA3 (levels 7-9 since coder format 8): ULTRA2, and every 7x7 coefficient predicted by pixel continuity
+# with the blocks above and to the left (``_continuity``): its magnitude a seventh context of the 7x7
+# exponents, its sign (signed buckets of both predictions) a third context of the 7x7 signs. Its extra
+# contexts (p = 1/2 at the start) follow both sets' ULTRA2 ones, its weights (4-aligned, for
+# code_mixed3's sets) both sets' ULTRA2 weights.
+ULTRA3 = 6
+N_MIX7_3 = N_MIX7 + 1  # 7x7 exponents: ULTRA's six and the prediction's
+N_CPB = 11  # signed buckets of one continuity prediction (quarter steps: 0, 1, 3, 6, 12, 24 and more)
+Z_EXP7 = 0  # half-octave buckets of |above's prediction| + |left's| (16) x non-zeros left (1..4)
+Z_SIGN7 = Z_EXP7 + 64 * 49 * EXP_SLOTS  # per position, above's bucket x left's bucket
+ULTRA3_PER_SET = Z_SIGN7 + 49 * N_CPB * N_CPB
+ZW_S7 = 0  # 7x7 signs: code_mixed3 sets (N_INPUTS3 weights) per position
+ZW_A7 = ZW_S7 + 49 * N_INPUTS3  # 7x7 exponents: as ULTRA's (UW_A7, UW_B7, UW_F7), with N_MIX7_3 contexts
+ZW_B7 = ZW_A7 + EXP_SLOTS * (N_MIX7_3 + 1)
+ZW_F7 = ZW_B7 + EXP_SLOTS * N_USEL * (N_MIX7_3 + 1)
+ZW_PER_SET = (ZW_F7 + EXP_SLOTS * N_FINAL + N_INPUTS3 - 1) // N_INPUTS3 * N_INPUTS3
+ZWEIGHT_BASE = (UWEIGHT_BASE + 2 * UW_PER_SET + 2 * VW_PER_SET + N_INPUTS3 - 1) // N_INPUTS3 * N_INPUTS3
 
 # the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
 EDGE_OUT = 3 * ICOS[7] - ICOS[6]
@@ -247,6 +283,17 @@ EDGE_IN = 3 * ICOS[0] - ICOS[1]
 # parts of a block for rangecoder.account (bits per part are measured, never coded)
 PART_7X7, PART_EDGES, PART_DC = 0, 1, 2
 ENC_MARGIN = 1 << 15  # free output bytes kept before each block (a block needs < 4 KiB)
+CPB_EDGES = np.array([1, 3, 6, 12, 24], np.int64)
+
+
+@njit(cache=True, inline="always")
+def _cp_bucket(p):
+    """A continuity prediction (quarter steps) as one of N_CPB signed buckets (5: zero)."""
+    a = abs(p)
+    b = 0
+    for t in CPB_EDGES:
+        b += a >= t
+    return 5 + b if p > 0 else 5 - b
 
 
 @njit(cache=True)
@@ -317,7 +364,7 @@ def edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l):
 @njit(cache=True, inline="always")
 def code_int(rc, buf, model, recip, log, value, exp_ctx, exp_stride, sign_ctx, mant_ctx, cap,
              weights, exp_ctx2, wset, mant_rel_ctx, pred_pos, pred_neg, sign_ctx2, sign_wset, exp_ctx3, wset3,
-             uctx, un, uwa, uwb, uwf, xs, ss):
+             uctx, un, uwa, uwb, uwf, xs, ss, sign_ctx3, sign_wset3):
     """Code a signed integer: unary bit length (<= cap), sign, then the bits below the top one.
 
     The n-th unary decision uses context ``exp_ctx + n * exp_stride``: contexts of neighbouring
@@ -328,7 +375,9 @@ def code_int(rc, buf, model, recip, log, value, exp_ctx, exp_stride, sign_ctx, m
     predicted magnitude (quarter units; ``pred_neg`` when the value is negative) lies against
     each bit's threshold. With ``un > 0`` (ULTRA) the exponent mixes the ``un`` contexts
     ``uctx[i] + n * exp_stride`` instead (``mixer.code_mixed_n``; first-layer sets at ``uwa`` and
-    ``uwb``, second-layer at ``uwf``, each advanced per slot; ``xs``, ``ss``: its scratch).
+    ``uwb``, second-layer at ``uwf``, each advanced per slot; ``xs``, ``ss``: its scratch). With
+    ``sign_ctx3 >= 0`` (ULTRA3) the sign mixes ``sign_ctx``, ``sign_ctx2`` and ``sign_ctx3`` by the
+    4-weight set ``sign_wset3``.
     """
     mag = abs(value)
     e = bit_length(mag)
@@ -350,7 +399,10 @@ def code_int(rc, buf, model, recip, log, value, exp_ctx, exp_stride, sign_ctx, m
         n += 1
     if n == 0:
         return 0
-    if sign_ctx2 >= 0:
+    if sign_ctx3 >= 0:
+        neg = code_mixed3(rc, buf, model, recip, log, sign_ctx, sign_ctx2, sign_ctx3, weights, sign_wset3,
+                          1 if value < 0 else 0)
+    elif sign_ctx2 >= 0:
         neg = code_mixed(rc, buf, model, recip, log, sign_ctx, sign_ctx2, weights, sign_wset, 1 if value < 0 else 0)
     else:
         neg = code_bit(rc, buf, model, recip, log, sign_ctx, 1 if value < 0 else 0)
@@ -430,6 +482,24 @@ def _idct_edges(blk, q, px, half, tmp, nzk, n_nz):
             px[7 - y, x] = (ev - od) >> 12
 
 
+@njit(cache=True, inline="always")
+def _continuity_targets(nb, q, has_nb, line_step, step, cont):
+    """ULTRA3: ``cont[line]`` = a neighbour block's profile along one frequency line, extrapolated half
+    a pixel to the shared edge (x2, pixels x 4096 x dequantized steps): across the upper edge
+    (``line_step`` 1, ``step`` 8) the above block's column-frequency-u profile, across the left edge
+    (8, 1) the left block's row-frequency-v one. Each coded 7x7 coefficient (v, u) of the current
+    block takes its own contribution away (``EDGE_IN``); what is left, divided by the contribution of
+    one step of the next coefficient, predicts it: the edge coefficients (coded after the 7x7) count
+    as zero."""
+    for line in range(8):
+        s = 0
+        if has_nb:
+            for i in range(8):
+                k = line * line_step + i * step
+                s += np.int64(nb[k]) * q[k] * EDGE_OUT[i]
+        cont[line] = s
+
+
 @njit(cache=True, nogil=True)  # bands are coded in parallel threads
 def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip, log,
                weights, strength, luma, prev, use_prev):
@@ -473,12 +543,17 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     third_base = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * THIRD_PER_SET
     wbase3 = WEIGHT3_BASE + cset * WEIGHT_SETS3
     ultra = strength >= ULTRA  # ULTRA2 is ULTRA and more
-    ultra2 = strength == ULTRA2
+    ultra2 = strength >= ULTRA2  # ULTRA3 is ULTRA2 and more
+    ultra3 = strength == ULTRA3
+    zbase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + 2 * ULTRA_PER_SET + 2 * ULTRA2_PER_SET + cset * ULTRA3_PER_SET
+    zwbase = ZWEIGHT_BASE + cset * ZW_PER_SET
+    cont_a = np.zeros(8, np.int64)  # ULTRA3: per column, the above block's pixels at the shared edge ...
+    cont_l = np.zeros(8, np.int64)  # ... per row, the left block's
     vbase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + 2 * ULTRA_PER_SET + cset * ULTRA2_PER_SET
     vwbase = UWEIGHT_BASE + 2 * UW_PER_SET + cset * VW_PER_SET
     ubase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * ULTRA_PER_SET
     uwbase = UWEIGHT_BASE + cset * UW_PER_SET
-    uc7 = np.zeros(N_MIX7, np.int64)
+    uc7 = np.zeros(N_MIX7_3, np.int64)
     uce = np.zeros(N_MIXE, np.int64)
     ucn = np.zeros(N_MIXNZ, np.int64)
     ucd = np.zeros(N_MIXDC, np.int64)
@@ -543,6 +618,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 colnz[i] = 0
                 rownz[i] = 0
             lb_base = set_base + O_EXP7
+            if ultra3:
+                _continuity_targets(blk_a, q, has_a, 1, 8, cont_a)
+                _continuity_targets(blk_l, q, has_l, 8, 1, cont_l)
             for j in range(49):
                 if left == 0:
                     break
@@ -604,14 +682,28 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     b = (min(left, 9) - 1) * 12 + half_octave(msum, 11)
                     uc7[5] = ubase + U_LEFT + j + b * EXP_SLOTS * 49
                     uwb = uwbase + UW_B7 + NZ_LEFT_BUCKET[left] * EXP_SLOTS * (N_MIX7 + 1)
+                uwa, uwf = uwbase + UW_A7, uwbase + UW_F7
+                sctx3 = -1
+                if ultra3:
+                    pa = div_round(4 * cont_a[k & 7], EDGE_IN[k >> 3] * q[k]) if has_a else 0
+                    pl = div_round(4 * cont_l[k >> 3], EDGE_IN[k & 7] * q[k]) if has_l else 0
+                    un = N_MIX7_3
+                    uc7[6] = zbase + Z_EXP7 + j + (half_octave(abs(pa) + abs(pl), 15) * 4 + min(left, 4) - 1) * EXP_SLOTS * 49
+                    uwa, uwf = zwbase + ZW_A7, zwbase + ZW_F7
+                    uwb = zwbase + ZW_B7 + NZ_LEFT_BUCKET[left] * EXP_SLOTS * (N_MIX7_3 + 1)
+                    sctx3 = zbase + Z_SIGN7 + (j * N_CPB + _cp_bucket(pa)) * N_CPB + _cp_bucket(pl)
                 v = code_int(rc, buf, model, recip, log, np.int64(blk[k]), ectx, 49,
                              set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
                              set_base + O_MANT7 + j * MANT_SIZE, 16, mix_w, ectx2, wbase + W_EXP7,
                              second_base + S_MANT7 + j * MANT_SIZE * MANT_REL if strength else -1, pm4, pm4,
                              sctx2, wbase + W_SIGN7 + sy,
                              third_base + T_EXP7 + j + (hb * 4 + min(left, 4) - 1) * EXP_SLOTS * 49 if mixed_hints else -1,
-                             wbase3 + X_EXP7, uc7, un, uwbase + UW_A7, uwb, uwbase + UW_F7, uxs, uss)
+                             wbase3 + X_EXP7, uc7, un, uwa, uwb, uwf, uxs, uss, sctx3, (zwbase + ZW_S7) // N_INPUTS3 + j)
                 if v != 0:
+                    if ultra3:  # what is left to explain across each edge
+                        d = v * q[k]
+                        cont_a[k & 7] -= d * EDGE_IN[k >> 3]
+                        cont_l[k >> 3] -= d * EDGE_IN[k & 7]
                     msum += abs(v)
                     left -= 1
                     nzk[n_nz] = k
@@ -752,7 +844,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                                second_base + S_MANTE + e * MANT_SIZE * MANT_REL if strength else -1,
                                max(pred, 0), max(-pred, 0), sctx2, wbase + W_SIGNE + sy,
                                third_base + T_EXPE + e + (hb * N_MAG + pb) * EXP_SLOTS * N_EDGE if mixed_hints else -1,
-                               wbase3 + X_EXPE, uce, un, uwbase + UW_AE, uwb, uwbase + UW_FE, uxs, uss)
+                               wbase3 + X_EXPE, uce, un, uwbase + UW_AE, uwb, uwbase + UW_FE, uxs, uss, -1, 0)
                 if val != 0:
                     edge_left -= 1
                     nzk[n_nz] = k
@@ -831,7 +923,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                          set_base + O_EXPDC + sb * EXP_SLOTS, 1, dsctx,
                          set_base + O_MANTDC, 17, mix_w, dctx2, 0,
                          second_base + S_MANTDC if strength else -1, spread4, spread4, -1, 0, dctx3, wbase3 + X_DC,
-                         ucd, un, vwbase + VW_AD, uwb, vwbase + VW_FD, uxs, uss)
+                         ucd, un, vwbase + VW_AD, uwb, vwbase + VW_FD, uxs, uss, -1, 0)
             dcres[by, bx] = r
             if decoding:
                 blk[0] = clamp16(pred + r)

@@ -109,6 +109,13 @@ predictions' signed buckets (11 x 11 per position) are a third context of the 7x
 larger) and half-octave buckets of |above's| + |left's| x non-zeros left a seventh context of the 7x7
 exponents. Coefficient code length at level 9: the 12 deb-* photos 4,394,170 -> 4,369,636 bytes
 (-0.56 %), 500 CIFAR training files (49[5-9]?) 122,330 -> 122,157 (-0.14 %); encode time +4 %.
+Then the 7x7 non-zero count tree, mixed (``code_mixed_n``) from the classic context and two of the
+continuity before any coefficient is known: the 14 profiles' total in steps of the first
+coefficient of their line (14 buckets) x the neighbours' count bucket x the luma guide, and how many
+of them reach half a step x the count bucket (the second first-layer set per node x energy bucket):
+4,363,614 bytes (-0.14 %; offline, the count given the neighbours' average cost 1.43 bits a block,
+with the energy bucket too 1.33), CIFAR 122,161 (+0.003 %; starting weights 0.6 / 0.3 / 0.3 instead
+of ULTRA's: photos -0.004 %, CIFAR +0.14 %).
 Dropped: separate buckets of the two predictions for the exponent (+0.03 % against the sum), the
 predictions' mean as the 7x7 mantissa bits' reference instead of the neighbours' magnitude (+0.01 %),
 the sum's buckets x the magnitude bucket instead of non-zeros left (0.001 %), the second mixer set
@@ -269,12 +276,19 @@ N_MIX7_3 = N_MIX7 + 1  # 7x7 exponents: ULTRA's six and the prediction's
 N_CPB = 11  # signed buckets of one continuity prediction (quarter steps: 0, 1, 3, 6, 12, 24 and more)
 Z_EXP7 = 0  # half-octave buckets of |above's prediction| + |left's| (16) x non-zeros left (1..4)
 Z_SIGN7 = Z_EXP7 + 64 * 49 * EXP_SLOTS  # per position, above's bucket x left's bucket
-ULTRA3_PER_SET = Z_SIGN7 + 49 * N_CPB * N_CPB
+N_CEB = 14  # buckets of the continuity energy: both edges' unexplained profiles in steps of (1, u) / (v, 1)
+N_MIXNZ7 = 3  # 7x7 non-zero count tree: classic and two continuity contexts
+Z_NZE = Z_SIGN7 + 49 * N_CPB * N_CPB  # energy bucket x neighbours' count bucket x luma guide, per node
+Z_NZC = Z_NZE + N_CEB * 10 * N_GUIDE * 64  # how many of the 14 profiles reach half a step x neighbours' count bucket
+ULTRA3_PER_SET = Z_NZC + 15 * 10 * 64
 ZW_S7 = 0  # 7x7 signs: code_mixed3 sets (N_INPUTS3 weights) per position
 ZW_A7 = ZW_S7 + 49 * N_INPUTS3  # 7x7 exponents: as ULTRA's (UW_A7, UW_B7, UW_F7), with N_MIX7_3 contexts
 ZW_B7 = ZW_A7 + EXP_SLOTS * (N_MIX7_3 + 1)
 ZW_F7 = ZW_B7 + EXP_SLOTS * N_USEL * (N_MIX7_3 + 1)
-ZW_PER_SET = (ZW_F7 + EXP_SLOTS * N_FINAL + N_INPUTS3 - 1) // N_INPUTS3 * N_INPUTS3
+ZW_AN = ZW_F7 + EXP_SLOTS * N_FINAL  # 7x7 count tree: first-layer sets per node, per node x energy bucket; second per node
+ZW_BN = ZW_AN + 64 * (N_MIXNZ7 + 1)
+ZW_FN = ZW_BN + 64 * N_CEB * (N_MIXNZ7 + 1)
+ZW_PER_SET = (ZW_FN + 64 * N_FINAL + N_INPUTS3 - 1) // N_INPUTS3 * N_INPUTS3
 ZWEIGHT_BASE = (UWEIGHT_BASE + 2 * UW_PER_SET + 2 * VW_PER_SET + N_INPUTS3 - 1) // N_INPUTS3 * N_INPUTS3
 
 # the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
@@ -284,6 +298,7 @@ EDGE_IN = 3 * ICOS[0] - ICOS[1]
 PART_7X7, PART_EDGES, PART_DC = 0, 1, 2
 ENC_MARGIN = 1 << 15  # free output bytes kept before each block (a block needs < 4 KiB)
 CPB_EDGES = np.array([1, 3, 6, 12, 24], np.int64)
+CEB_EDGES = np.array([2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256], np.int64)  # quarter steps
 
 
 @njit(cache=True, inline="always")
@@ -604,9 +619,31 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 gb = 1 + GUIDE_BUCKET[min(gsum // ((gy1 - gy0) * (gx1 - gx0)), 49)]
             ctx = set_base + O_NZ + (NZ_AVG_BUCKET[navg] * N_GUIDE + gb) * 64
             node = 1
-            for i in range(6):
-                node = 2 * node + code_bit(rc, buf, model, recip, log, ctx + node,
-                                           (nz7 >> (5 - i)) & 1)
+            if ultra3:
+                _continuity_targets(blk_a, q, has_a, 1, 8, cont_a)
+                _continuity_targets(blk_l, q, has_l, 8, 1, cont_l)
+                energy = 0
+                reach = 0
+                for i in range(1, 8):
+                    a = div_round(4 * abs(cont_a[i]), EDGE_IN[1] * q[8 + i]) if has_a else 0
+                    b = div_round(4 * abs(cont_l[i]), EDGE_IN[1] * q[8 * i + 1]) if has_l else 0
+                    energy += a + b
+                    reach += (a >= 2) + (b >= 2)
+                eb = 0
+                for t in CEB_EDGES:
+                    eb += energy >= t
+                ucn[0] = ctx
+                ucn[1] = zbase + Z_NZE + ((eb * 10 + NZ_AVG_BUCKET[navg]) * N_GUIDE + gb) * 64
+                ucn[2] = zbase + Z_NZC + (reach * 10 + NZ_AVG_BUCKET[navg]) * 64
+                for i in range(6):
+                    node = 2 * node + code_mixed_n(rc, buf, model, recip, log, ucn, N_MIXNZ7, node, mix_w,
+                                                   zwbase + ZW_AN + node * (N_MIXNZ7 + 1),
+                                                   zwbase + ZW_BN + (eb * 64 + node) * (N_MIXNZ7 + 1),
+                                                   zwbase + ZW_FN + node * N_FINAL, uxs, uss, (nz7 >> (5 - i)) & 1)
+            else:
+                for i in range(6):
+                    node = 2 * node + code_bit(rc, buf, model, recip, log, ctx + node,
+                                               (nz7 >> (5 - i)) & 1)
             nz7 = min(node - 64, 49)
             nz[by, bx] = nz7
 
@@ -618,9 +655,6 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 colnz[i] = 0
                 rownz[i] = 0
             lb_base = set_base + O_EXP7
-            if ultra3:
-                _continuity_targets(blk_a, q, has_a, 1, 8, cont_a)
-                _continuity_targets(blk_l, q, has_l, 8, 1, cont_l)
             for j in range(49):
                 if left == 0:
                     break

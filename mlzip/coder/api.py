@@ -334,15 +334,19 @@ ULTRA3_SIGN_START = (0.5, 0.5, 0.5)
 
 
 def _ultra3_weights() -> np.ndarray:
-    """ULTRA3's weights of one context set (classic.ZW_*): the sign sets, then the 7x7 exponents'
-    and the 7x7 count tree's, started like ULTRA's, then padding to a whole 4-weight set."""
+    """ULTRA3's weights of one context set (classic.ZW_*): the 7x7 and edge sign sets, then the 7x7
+    exponents', the 7x7 count tree's and the edge exponents', started like ULTRA's, then padding to a
+    whole 4-weight set."""
     one = mixer.WEIGHT_ONE
     sign = [round(w * one) for w in ULTRA3_SIGN_START] + [0]
     first = [round(ULTRA_START[min(i, 2)] * one) for i in range(classic.N_MIX7_3)] + [0]
     final = [round(w * one) for w in ULTRA_FINAL_START] + [0]
     nz = [round(ULTRA_START[min(i, 2)] * one) for i in range(classic.N_MIXNZ7)] + [0]
-    w = sign * 49 + first * classic.EXP_SLOTS + first * (classic.EXP_SLOTS * classic.N_USEL) + final * classic.EXP_SLOTS
+    first_e = [round(ULTRA_START[min(i, 2)] * one) for i in range(classic.N_MIXE_3)] + [0]
+    w = sign * (49 + classic.N_EDGE)
+    w += first * classic.EXP_SLOTS + first * (classic.EXP_SLOTS * classic.N_USEL) + final * classic.EXP_SLOTS
     w += nz * 64 + nz * (64 * classic.N_CEB) + final * 64
+    w += first_e * classic.EXP_SLOTS + first_e * (classic.EXP_SLOTS * classic.N_USEL) + final * classic.EXP_SLOTS
     w += [0] * (classic.ZW_PER_SET - len(w))
     return np.array(w, np.int32)
 

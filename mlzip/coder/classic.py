@@ -115,7 +115,20 @@ coefficient of their line (14 buckets) x the neighbours' count bucket x the luma
 of them reach half a step x the count bucket (the second first-layer set per node x energy bucket):
 4,363,614 bytes (-0.14 %; offline, the count given the neighbours' average cost 1.43 bits a block,
 with the energy bucket too 1.33), CIFAR 122,161 (+0.003 %; starting weights 0.6 / 0.3 / 0.3 instead
-of ULTRA's: photos -0.004 %, CIFAR +0.14 %).
+of ULTRA's: photos -0.004 %, CIFAR +0.14 %). Then the edges: a gradient continues across an edge too, and the
+still unknown DC carries none, so the first row's coefficients (0, u) are also predicted from the left
+block's row-0 slope at its last pixel (``SLOPE_OUT``) against this block's at its first (``SLOPE_IN``),
+what the row's coefficients coded so far leave unexplained, and the first column's from the above
+block's column 0 likewise; half-octave buckets of that prediction x the edge prediction's bit length
+are a sixth context of the edge exponents, its signed bucket x the edge prediction's sign a third one
+of the edge signs: 4,359,428 bytes (-0.10 %), CIFAR 122,000 (-0.13 %); offline (deb luma, first row)
+the sign given the edge prediction's bucket cost 0.867 bits, with the slope's too 0.850. The slope
+buckets x the edge's non-zeros left instead of the prediction's bit length: 0.003 % smaller (noise,
+not taken). ULTRA3 against ULTRA2 in all: photos -0.79 %, CIFAR -0.27 %. Measured, not taken: a
+trained prior for ULTRA3's fresh contexts (trained on photos-train and 2,250 CIFAR training files,
+counts capped at 6): photos -0.02 %, CIFAR -0.68 %; joint sign contexts (the predictions' buckets x
+the neighbours' signs, 53k per set): +0.15 %; |above's + left's| (signed sum) instead of the sum of
+magnitudes: +0.006 %.
 Dropped: separate buckets of the two predictions for the exponent (+0.03 % against the sum), the
 predictions' mean as the 7x7 mantissa bits' reference instead of the neighbours' magnitude (+0.01 %),
 the sum's buckets x the magnitude bucket instead of non-zeros left (0.001 %), the second mixer set
@@ -280,20 +293,32 @@ N_CEB = 14  # buckets of the continuity energy: both edges' unexplained profiles
 N_MIXNZ7 = 3  # 7x7 non-zero count tree: classic and two continuity contexts
 Z_NZE = Z_SIGN7 + 49 * N_CPB * N_CPB  # energy bucket x neighbours' count bucket x luma guide, per node
 Z_NZC = Z_NZE + N_CEB * 10 * N_GUIDE * 64  # how many of the 14 profiles reach half a step x neighbours' count bucket
-ULTRA3_PER_SET = Z_NZC + 15 * 10 * 64
+N_MIXE_3 = N_MIXE + 1  # edge exponents: ULTRA's five and the slope prediction's
+Z_EXPE = Z_NZC + 15 * 10 * 64  # edges: half-octave buckets of |slope prediction| (16) x bit length of the edge prediction (0..7)
+Z_SIGNE = Z_EXPE + 128 * N_EDGE * EXP_SLOTS  # edge signs: the edge prediction's sign x the slope prediction's signed bucket
+ULTRA3_PER_SET = Z_SIGNE + N_EDGE * 3 * N_CPB
 ZW_S7 = 0  # 7x7 signs: code_mixed3 sets (N_INPUTS3 weights) per position
-ZW_A7 = ZW_S7 + 49 * N_INPUTS3  # 7x7 exponents: as ULTRA's (UW_A7, UW_B7, UW_F7), with N_MIX7_3 contexts
+ZW_SE = ZW_S7 + 49 * N_INPUTS3  # edge signs: code_mixed3 sets per edge coefficient
+ZW_A7 = ZW_SE + N_EDGE * N_INPUTS3  # 7x7 exponents: as ULTRA's (UW_A7, UW_B7, UW_F7), with N_MIX7_3 contexts
 ZW_B7 = ZW_A7 + EXP_SLOTS * (N_MIX7_3 + 1)
 ZW_F7 = ZW_B7 + EXP_SLOTS * N_USEL * (N_MIX7_3 + 1)
 ZW_AN = ZW_F7 + EXP_SLOTS * N_FINAL  # 7x7 count tree: first-layer sets per node, per node x energy bucket; second per node
 ZW_BN = ZW_AN + 64 * (N_MIXNZ7 + 1)
 ZW_FN = ZW_BN + 64 * N_CEB * (N_MIXNZ7 + 1)
-ZW_PER_SET = (ZW_FN + 64 * N_FINAL + N_INPUTS3 - 1) // N_INPUTS3 * N_INPUTS3
+ZW_AE = ZW_FN + 64 * N_FINAL  # edge exponents: as ULTRA's (UW_AE, UW_BE, UW_FE), with N_MIXE_3 contexts
+ZW_BE = ZW_AE + EXP_SLOTS * (N_MIXE_3 + 1)
+ZW_FE = ZW_BE + EXP_SLOTS * N_USEL * (N_MIXE_3 + 1)
+ZW_PER_SET = (ZW_FE + EXP_SLOTS * N_FINAL + N_INPUTS3 - 1) // N_INPUTS3 * N_INPUTS3
 ZWEIGHT_BASE = (UWEIGHT_BASE + 2 * UW_PER_SET + 2 * VW_PER_SET + N_INPUTS3 - 1) // N_INPUTS3 * N_INPUTS3
 
 # the neighbour's and the current block's pixel rows extrapolated half a pixel to their shared edge
 EDGE_OUT = 3 * ICOS[7] - ICOS[6]
 EDGE_IN = 3 * ICOS[0] - ICOS[1]
+# ULTRA3's edge slopes: a pixel line's gradient at the block's first pixel (against the second) and
+# the neighbour's at its last (against the one before): across the left edge the row-0 coefficients,
+# across the upper edge the column-0 ones, carry the slope (the DC, still unknown, carries none)
+SLOPE_IN = ICOS[0] - ICOS[1]
+SLOPE_OUT = ICOS[6] - ICOS[7]
 # parts of a block for rangecoder.account (bits per part are measured, never coded)
 PART_7X7, PART_EDGES, PART_DC = 0, 1, 2
 ENC_MARGIN = 1 << 15  # free output bytes kept before each block (a block needs < 4 KiB)
@@ -569,7 +594,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     ubase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * ULTRA_PER_SET
     uwbase = UWEIGHT_BASE + cset * UW_PER_SET
     uc7 = np.zeros(N_MIX7_3, np.int64)
-    uce = np.zeros(N_MIXE, np.int64)
+    uce = np.zeros(N_MIXE_3, np.int64)
+    slope = 0  # ULTRA3: the neighbour's slope across the edge not yet explained by this edge's values
     ucn = np.zeros(N_MIXNZ, np.int64)
     ucd = np.zeros(N_MIXDC, np.int64)
     dcres = np.zeros((nby, nbx), np.int64)  # DC residuals (ULTRA2's contexts)
@@ -755,6 +781,12 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             for e in range(N_EDGE):
                 if e == 0 or e == 7:
                     kind = e // 7
+                    if ultra3:  # row 0 (e 0-6) sees the left block's row 0, column 0 the above block's column 0
+                        slope = 0
+                        nb, has_nb, step = (blk_l, has_l, 1) if kind == 0 else (blk_a, has_a, 8)
+                        if has_nb:
+                            for i in range(8):
+                                slope += np.int64(nb[i * step]) * q[i * step] * SLOPE_OUT[i]
                     cnt = 0
                     if not decoding:
                         for i in range(1, 8):
@@ -872,14 +904,26 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                          + (min(abs(np.int64(blk_y[k])), 3) if use_guide else lb))
                     uce[4] = ubase + U_ENB + e + b * EXP_SLOTS * N_EDGE
                     uwb = uwbase + UW_BE + (lb * 3 + min(line, 2)) * EXP_SLOTS * (N_MIXE + 1)
+                uwa, uwf = uwbase + UW_AE, uwbase + UW_FE
+                sctx3 = -1
+                if ultra3:
+                    i = k if e < 7 else k >> 3  # the coefficient's frequency along its line
+                    psl = div_round(4 * slope, SLOPE_IN[i] * q[k]) if (has_l if e < 7 else has_a) else 0
+                    un = N_MIXE_3
+                    uce[5] = zbase + Z_EXPE + e + (half_octave(abs(psl), 15) * 8 + min(pb, 7)) * EXP_SLOTS * N_EDGE
+                    uwa, uwf = zwbase + ZW_AE, zwbase + ZW_FE
+                    uwb = zwbase + ZW_BE + (lb * 3 + min(line, 2)) * EXP_SLOTS * (N_MIXE_3 + 1)
+                    sctx3 = zbase + Z_SIGNE + (e * 3 + ps) * N_CPB + _cp_bucket(psl)
                 val = code_int(rc, buf, model, recip, log, np.int64(blk[k]), ectx, N_EDGE,
                                set_base + O_SIGNE + ((e * 3 + ps) * N_MAG + pb) * 3 + nsg,
                                set_base + O_MANTE + e * MANT_SIZE, 16, mix_w, ectx2, wbase + W_EXPE,
                                second_base + S_MANTE + e * MANT_SIZE * MANT_REL if strength else -1,
                                max(pred, 0), max(-pred, 0), sctx2, wbase + W_SIGNE + sy,
                                third_base + T_EXPE + e + (hb * N_MAG + pb) * EXP_SLOTS * N_EDGE if mixed_hints else -1,
-                               wbase3 + X_EXPE, uce, un, uwbase + UW_AE, uwb, uwbase + UW_FE, uxs, uss, -1, 0)
+                               wbase3 + X_EXPE, uce, un, uwa, uwb, uwf, uxs, uss, sctx3, (zwbase + ZW_SE) // N_INPUTS3 + e)
                 if val != 0:
+                    if ultra3:
+                        slope -= val * q[k] * SLOPE_IN[k if e < 7 else k >> 3]
                     edge_left -= 1
                     nzk[n_nz] = k
                     n_nz += 1

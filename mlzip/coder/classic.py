@@ -531,12 +531,14 @@ def _continuity_targets(nb, q, has_nb, line_step, step, cont):
     block takes its own contribution away (``EDGE_IN``); what is left, divided by the contribution of
     one step of the next coefficient, predicts it: the edge coefficients (coded after the 7x7) count
     as zero."""
-    for line in range(8):
+    for line in range(1, 8):  # line 0 (the DC's row or column) predicts nothing in the 7x7
         s = 0
         if has_nb:
             for i in range(8):
                 k = line * line_step + i * step
-                s += np.int64(nb[k]) * q[k] * EDGE_OUT[i]
+                c = np.int64(nb[k])
+                if c != 0:  # most are zero: a skipped product is cheaper than a multiply-add
+                    s += c * q[k] * EDGE_OUT[i]
         cont[line] = s
 
 
@@ -650,9 +652,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 _continuity_targets(blk_l, q, has_l, 8, 1, cont_l)
                 energy = 0
                 reach = 0
-                for i in range(1, 8):
-                    a = div_round(4 * abs(cont_a[i]), EDGE_IN[1] * q[8 + i]) if has_a else 0
-                    b = div_round(4 * abs(cont_l[i]), EDGE_IN[1] * q[8 * i + 1]) if has_l else 0
+                for i in range(1, 8):  # (a zero profile, as behind an empty neighbour, needs no division)
+                    a = div_round(4 * abs(cont_a[i]), EDGE_IN[1] * q[8 + i]) if cont_a[i] != 0 else 0
+                    b = div_round(4 * abs(cont_l[i]), EDGE_IN[1] * q[8 * i + 1]) if cont_l[i] != 0 else 0
                     energy += a + b
                     reach += (a >= 2) + (b >= 2)
                 eb = 0
@@ -745,8 +747,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 uwa, uwf = uwbase + UW_A7, uwbase + UW_F7
                 sctx3 = -1
                 if ultra3:
-                    pa = div_round(4 * cont_a[k & 7], EDGE_IN[k >> 3] * q[k]) if has_a else 0
-                    pl = div_round(4 * cont_l[k >> 3], EDGE_IN[k & 7] * q[k]) if has_l else 0
+                    pa = div_round(4 * cont_a[k & 7], EDGE_IN[k >> 3] * q[k]) if has_a and cont_a[k & 7] != 0 else 0
+                    pl = div_round(4 * cont_l[k >> 3], EDGE_IN[k & 7] * q[k]) if has_l and cont_l[k >> 3] != 0 else 0
                     un = N_MIX7_3
                     uc7[6] = zbase + Z_EXP7 + j + (half_octave(abs(pa) + abs(pl), 15) * 4 + min(left, 4) - 1) * EXP_SLOTS * 49
                     uwa, uwf = zwbase + ZW_A7, zwbase + ZW_F7
@@ -908,7 +910,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 sctx3 = -1
                 if ultra3:
                     i = k if e < 7 else k >> 3  # the coefficient's frequency along its line
-                    psl = div_round(4 * slope, SLOPE_IN[i] * q[k]) if (has_l if e < 7 else has_a) else 0
+                    psl = div_round(4 * slope, SLOPE_IN[i] * q[k]) if slope != 0 and (has_l if e < 7 else has_a) else 0
                     un = N_MIXE_3
                     uce[5] = zbase + Z_EXPE + e + (half_octave(abs(psl), 15) * 8 + min(pb, 7)) * EXP_SLOTS * N_EDGE
                     uwa, uwf = zwbase + ZW_AE, zwbase + ZW_FE

@@ -384,6 +384,16 @@ def _wide_magnitude(nb, k):
 
 
 @njit(cache=True, inline="always")
+def _line_sum(blk, q, k0, step, weights, first):
+    """Sum over i = first..7 of coefficient k0 + step * i, dequantized, times ``weights[i]``: a pixel
+    line's value (or slope) at a block edge, for one frequency across it."""
+    s = 0
+    for i in range(first, 8):
+        s += np.int64(blk[k0 + step * i]) * q[k0 + step * i] * weights[i]
+    return s
+
+
+@njit(cache=True, inline="always")
 def edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l):
     """Prediction in quarter steps of edge coefficient ``e`` (0-6: row 0, (0, e + 1); 7-13:
     column 0, (e - 6, 0)) from the neighbour across that edge, once the 7x7 part is known."""
@@ -393,11 +403,7 @@ def edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l):
         k0, step, nb, has_nb, other, has_other = 8 * (e - 6), 1, blk_l, has_l, blk_a, has_a
     if not has_nb:
         return 4 * np.int64(other[k0]) if has_other else 0
-    s = 0
-    for i in range(8):
-        s += np.int64(nb[k0 + step * i]) * q[k0 + step * i] * EDGE_OUT[i]
-    for i in range(1, 8):
-        s -= np.int64(blk[k0 + step * i]) * q[k0 + step * i] * EDGE_IN[i]
+    s = _line_sum(nb, q, k0, step, EDGE_OUT, 0) - _line_sum(blk, q, k0, step, EDGE_IN, 1)
     return div_round(4 * s, EDGE_IN[0] * q[k0]) if s else 0
 
 
@@ -532,14 +538,7 @@ def _continuity_targets(nb, q, has_nb, line_step, step, cont):
     one step of the next coefficient, predicts it: the edge coefficients (coded after the 7x7) count
     as zero."""
     for line in range(1, 8):  # line 0 (the DC's row or column) predicts nothing in the 7x7
-        s = 0
-        if has_nb:
-            for i in range(8):
-                k = line * line_step + i * step
-                c = np.int64(nb[k])
-                if c != 0:  # most are zero: a skipped product is cheaper than a multiply-add
-                    s += c * q[k] * EDGE_OUT[i]
-        cont[line] = s
+        cont[line] = _line_sum(nb, q, line * line_step, step, EDGE_OUT, 0) if has_nb else 0
 
 
 @njit(cache=True, nogil=True)  # bands are coded in parallel threads
@@ -784,11 +783,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 if e == 0 or e == 7:
                     kind = e // 7
                     if ultra3:  # row 0 (e 0-6) sees the left block's row 0, column 0 the above block's column 0
-                        slope = 0
                         nb, has_nb, step = (blk_l, has_l, 1) if kind == 0 else (blk_a, has_a, 8)
-                        if has_nb:
-                            for i in range(8):
-                                slope += np.int64(nb[i * step]) * q[i * step] * SLOPE_OUT[i]
+                        slope = _line_sum(nb, q, 0, step, SLOPE_OUT, 0) if has_nb else 0
                     cnt = 0
                     if not decoding:
                         for i in range(1, 8):

@@ -186,6 +186,7 @@ class _Band:
     log: np.ndarray  # the model's change log (rangecoder.NO_LOG: a fresh copy, nothing to restore)
     weights: np.ndarray  # the mixer's weight sets (strong models), learnt along like the contexts
     guide: np.ndarray = field(default_factory=lambda: _NO_GUIDE)  # the band's luma 7x7 non-zero counts
+    scratch: np.ndarray = field(default_factory=lambda: np.zeros(classic.SCRATCH_SIZE, np.int64))  # code_plane's
     crcs: dict[int, int] = field(default_factory=dict)  # component -> CRC-32 of the band's rows
 
 
@@ -228,7 +229,7 @@ class _Job:
             self.planes[c][y0:y1], self.qts[c], _NO_HINTS if hint is None else hint[y0:y1],
             hint is not None, st.guide if use_guide else _NO_GUIDE, use_guide,
             _context_set(c) * classic.CONTEXTS_PER_SET, st.rc, st.buf, st.model, self.recip, st.log,
-            st.weights, self.strength, luma, prev, c > 1)
+            st.weights, self.strength, luma, prev, c > 1, st.scratch)
         if c == 0:
             st.guide = nz
         st.crcs[c] = _coefficient_crc(self.planes[c][y0:y1])

@@ -158,7 +158,7 @@ from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, account, code_bit,
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
 
-JIT_SOURCES_SHA256 = "5e16a02e6ae1984ccd8cca5f7b6733df2a8dc48fff4b3c5f02b6b6272acc1b18"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "e8ed557ed9592bc3b27e7615089cffe226c82369938ed867a1eee7da7ba7035a"  # tools/stamp_jit.py
 
 BITLEN_SMALL = np.array([int(v).bit_length() for v in range(1024)], np.int64)
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)

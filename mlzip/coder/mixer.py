@@ -27,7 +27,7 @@ from numba import njit
 
 from mlzip.coder.rangecoder import PROB_MAX, PROB_MIN, adapt, code_p
 
-JIT_SOURCES_SHA256 = "6ce8569dc16d32706556bba859305175fa22280e862703522766055b3d594ece"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "9430540d582b888b87be577acbc6a54acfd02eb00adb1a666e69a5c9ff65d3db"  # tools/stamp_jit.py
 
 # 65536 / (1 + exp(-x / 2)) for x = -16..16 (rounded): the logistic function every 128 logit units
 SQUASH_KNOTS = np.array([

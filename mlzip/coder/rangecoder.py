@@ -18,8 +18,10 @@ restore just those (``restore``) instead of copying the whole 1.9-3.3 MB prior f
 
 import numpy as np
 from numba import njit
-from numba.core import cgutils
-from numba.extending import intrinsic
+
+from mlzip.jitviews import unowned  # noqa: F401  (classic.py takes it from here)
+
+JIT_SOURCES_SHA256 = "ac25ae8d79039ef132c26631f3729974926a8c923690fa14b2b71325aee7635c"  # tools/stamp_jit.py
 
 # rc register indexes
 LOW, RANGE, CACHE, CACHE_SIZE, POS, CODE, DECODING = 0, 1, 2, 3, 4, 5, 6
@@ -36,21 +38,6 @@ PROB_MIN = 48  # caps one decision at ~10.4 bits, so output size per block is bo
 PROB_MAX = PROB_ONE - PROB_MIN
 TOP = 1 << 24
 MAX_COUNT = 255
-
-
-@intrinsic
-def unowned(typingctx, arr):
-    """A view of ``arr`` without a reference count (null meminfo), for hot inner loops.
-
-    Numba increments and decrements an array's reference count atomically each time it is passed
-    to an inlined function; with five arrays per coded bit that was 55 % of the run time. The view
-    must not outlive the array it was made from.
-    """
-    def codegen(context, builder, signature, args):
-        view = cgutils.create_struct_proxy(arr)(context, builder, value=args[0])
-        view.meminfo = cgutils.get_null_value(view.meminfo.type)
-        return view._getvalue()
-    return arr(arr), codegen
 
 
 def rate_table(limit: int) -> np.ndarray:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from mlzip.jitviews import unowned
 from mlzip.jpeg.bitops import band_mask, ctz, nonzero_zigzag
 from mlzip.jpeg.tables import LUT_BITS
 
-JIT_SOURCES_SHA256 = "d26433499b0168827ffc6be504ed52f17e3dbc81f753354ba33aac4d3f49c8f7"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "1a97db409d0ba1b82691a2df6227dc97342d9fc56a0bafead2669eb296dfd977"  # tools/stamp_jit.py
 
 SEQUENTIAL, DC_FIRST, DC_REFINE, AC_FIRST, AC_REFINE = 0, 1, 2, 3, 4
 INT16_MIN, INT16_MAX = -32768, 32767
@@ -144,6 +145,12 @@ def decode_scan(clean, seg_ends, rst_codes, coefs, dcs, nzmask, block_off, block
     Progressive DC scans write dcs[off >> 6] instead of coefs[off], the caller copies them over at the
     end: the DC values of a whole image stay in cache between scans (a one-element dummy as well).
     """
+    # the arguments outlive this call: views without reference counting, which numba otherwise
+    # updates atomically at every call of an inlined helper (_huff, _refill)
+    clean, coefs, dcs, nzmask, block_off, block_slot = (unowned(clean), unowned(coefs), unowned(dcs),
+                                                        unowned(nzmask), unowned(block_off), unowned(block_slot))
+    lut, fast_ac, maxcode, valoff, huffval, zz, zt = (unowned(lut), unowned(fast_ac), unowned(maxcode),
+                                                      unowned(valoff), unowned(huffval), unowned(zz), unowned(zt))
     n_segs = seg_ends.shape[0]
     nint = restart if restart > 0 else n_mcu
     runs = np.empty(n_mcu + 1 if kind >= AC_FIRST else 1, np.int64)

@@ -14,10 +14,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from mlzip.jitviews import unowned
 from mlzip.jpeg.bitops import band_mask, clz, ctz, nonzero_zigzag
 from mlzip.jpeg.scan_decode import AC_FIRST, DC_FIRST, DC_REFINE, MAX_EOB_RUN, MAX_RUN_CORR_BITS, SEQUENTIAL
 
-JIT_SOURCES_SHA256 = "044ed9cc3fb2a6392dd8124acc002d349de50629fb9622f9b16960d76b804ca0"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "3c421269e32b444c6047034f318c2cfb70e4ea05a12bb209da3e098f77096381"  # tools/stamp_jit.py
 
 # Worst case per block, in bits: DC code + value, 3 ZRLs, one EOB run with extra bits, 64
 # correction bits, EOB; plus per non-zero coefficient a code, a value and a correction bit.
@@ -122,7 +123,15 @@ def encode_scan(coefs, dcs, nzmask, block_off, block_slot, bpm, n_mcu, k_end, fi
     progressive DC scans read the DC values from dcs (one per block, from block_masks as well).
     Returns (bytes, pending_bits_value, pending_bit_count, error, eob_runs_emitted).
     """
-    out = np.empty(cap, np.uint8)
+    # views without reference counting (numba otherwise updates it atomically at every call of an
+    # inlined helper such as _put): the arguments outlive this call, the two owned arrays are returned
+    coefs, dcs, nzmask, block_off, block_slot = (unowned(coefs), unowned(dcs), unowned(nzmask), unowned(block_off),
+                                                 unowned(block_slot))
+    dc_tab, ac_tab, ehufco, ehufsi, runs, rst_bytes, zz, zt = (
+        unowned(dc_tab), unowned(ac_tab), unowned(ehufco), unowned(ehufsi), unowned(runs), unowned(rst_bytes),
+        unowned(zz), unowned(zt))
+    out_own = np.empty(cap, np.uint8)
+    out = unowned(out_own)
     words = coefs.view(np.int64)  # blocks are 128-byte aligned within coefs
     o = 0
     acc = np.int64(0)
@@ -133,7 +142,8 @@ def encode_scan(coefs, dcs, nzmask, block_off, block_slot, bpm, n_mcu, k_end, fi
     refine = kind == 4
     cbuf = np.empty(64 * k_end * bpm + 64 if refine else 1, np.uint8)
     absv = np.empty(64, np.int64)
-    emitted = np.empty(n_mcu + 1 if kind >= AC_FIRST else 1, np.int64)
+    emitted_own = np.empty(n_mcu + 1 if kind >= AC_FIRST else 1, np.int64)
+    emitted = unowned(emitted_own)
     ne = 0
     pad_byte = 0xFF if pad else 0
     t_ac = ac_tab[0]
@@ -315,4 +325,4 @@ def encode_scan(coefs, dcs, nzmask, block_off, block_slot, bpm, n_mcu, k_end, fi
         if nb > 0:
             o, acc, nb = _flush(out, o, (acc << (8 - nb)) | (pad_byte >> nb), 8)
     o, acc, nb = _flush(out, o, acc, nb)
-    return out[:o].copy(), acc, nb, err, emitted[:ne].copy()
+    return out_own[:o].copy(), acc, nb, err, emitted_own[:ne].copy()

@@ -8,9 +8,10 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from mlzip.jitviews import unowned
 from mlzip.jpeg.tables import ZIGZAG
 
-JIT_SOURCES_SHA256 = "86993b84641beb331bf8367761c9db09014773c5a6d3347e491891e8f2d63f00"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "9e79f82c489366ef134740d6279af72008bddac09b6af426d90d1b8c30419d2b"  # tools/stamp_jit.py
 
 
 def _llvm_count(name: str):
@@ -116,6 +117,7 @@ def block_masks(coefs, zt):
     bytes per block instead of 128 and touches the coefficients only where some are non-zero; DC
     scans read 2 bytes per block.
     """
+    coefs, zt = unowned(coefs), unowned(zt)  # no atomic reference counting per inlined call
     words = coefs.view(np.int64)
     n = coefs.shape[0] // 64
     out = np.empty(n, np.int64)

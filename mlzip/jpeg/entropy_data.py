@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from mlzip.jitviews import unowned
 from mlzip.jpeg.bitops import find_ff
 
-JIT_SOURCES_SHA256 = "d26433499b0168827ffc6be504ed52f17e3dbc81f753354ba33aac4d3f49c8f7"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "6380ab586c0c2b5061b03348f442a350ca76b282b36752bd14564cb12c9de8ef"  # tools/stamp_jit.py
 
 
 @njit(cache=True)
@@ -28,6 +29,7 @@ def unstuff(data: np.ndarray, start: int):
     clean_stop is the file position where clean data stopped (a marker, a fill byte or the end);
     region_end is where the scan's bytes end: the 0xFF of the next real marker, or len(data).
     """
+    data = unowned(data)  # the caller's: no atomic reference counting per find_ff call
     n = data.shape[0]
     clean = np.empty(max(n - start, 1), np.uint8)
     o = 0

@@ -19,7 +19,7 @@ from mlzip.jitviews import unowned
 from mlzip.jpeg.bitops import band_mask, ctz, nonzero_zigzag
 from mlzip.jpeg.tables import LUT_BITS
 
-JIT_SOURCES_SHA256 = "1a97db409d0ba1b82691a2df6227dc97342d9fc56a0bafead2669eb296dfd977"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "6380ab586c0c2b5061b03348f442a350ca76b282b36752bd14564cb12c9de8ef"  # tools/stamp_jit.py
 
 SEQUENTIAL, DC_FIRST, DC_REFINE, AC_FIRST, AC_REFINE = 0, 1, 2, 3, 4
 INT16_MIN, INT16_MAX = -32768, 32767

@@ -18,7 +18,7 @@ from mlzip.jitviews import unowned
 from mlzip.jpeg.bitops import band_mask, clz, ctz, nonzero_zigzag
 from mlzip.jpeg.scan_decode import AC_FIRST, DC_FIRST, DC_REFINE, MAX_EOB_RUN, MAX_RUN_CORR_BITS, SEQUENTIAL
 
-JIT_SOURCES_SHA256 = "3c421269e32b444c6047034f318c2cfb70e4ea05a12bb209da3e098f77096381"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "9425383d954d2d415430050f8d648a6df545e0afb9496fe615230d4d9ca961c6"  # tools/stamp_jit.py
 
 # Worst case per block, in bits: DC code + value, 3 ZRLs, one EOB run with extra bits, 64
 # correction bits, EOB; plus per non-zero coefficient a code, a value and a correction bit.

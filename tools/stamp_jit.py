@@ -111,15 +111,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale stamps")
     args = parser.parse_args(argv)
-    todo = stale()
-    for path, stamp in todo:
-        rel = path.relative_to(PACKAGE.parent)
-        if args.check:
+    if args.check:
+        todo = stale()
+        for path, _ in todo:
+            rel = path.relative_to(PACKAGE.parent)
             print(f"stale JIT_SOURCES_SHA256 in {rel}: run python tools/stamp_jit.py", file=sys.stderr)
-        else:
+        return 1 if todo else 0
+    # a module's first stamp also adds lines around it, which the modules importing it hash: those
+    # stamped before it in the same pass are stale again, so pass until nothing changes
+    for _ in range(len(jit_modules()) + 1):
+        todo = stale()
+        if not todo:
+            return 0
+        for path, stamp in todo:
             _write_stamp(path, stamp)
-            print(f"stamped {rel}")
-    return 1 if args.check and todo else 0
+            print(f"stamped {path.relative_to(PACKAGE.parent)}")
+    print("stamps did not settle", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -154,11 +154,12 @@ import numpy as np
 from numba import njit
 
 from mlzip.coder.mixer import N_FINAL, N_INPUTS, N_INPUTS3, code_mixed, code_mixed3, code_mixed_n
-from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, account, code_bit, code_raw, unowned
+from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, account, code_bit, code_raw
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
+from mlzip.jitviews import unowned
 
-JIT_SOURCES_SHA256 = "e8ed557ed9592bc3b27e7615089cffe226c82369938ed867a1eee7da7ba7035a"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "0c671be1da95fb73dee2c381f4cc0d4e19c48a392865888c1d8abc551b0efca5"  # tools/stamp_jit.py
 
 BITLEN_SMALL = np.array([int(v).bit_length() for v in range(1024)], np.int64)
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)

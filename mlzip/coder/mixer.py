@@ -27,7 +27,7 @@ from numba import njit
 
 from mlzip.coder.rangecoder import PROB_MAX, PROB_MIN, adapt, code_p
 
-JIT_SOURCES_SHA256 = "9430540d582b888b87be577acbc6a54acfd02eb00adb1a666e69a5c9ff65d3db"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "d35342c6d61bc0921c0feade8bdf28d579152f0b8ce18d1cc4f6a486d53b2635"  # tools/stamp_jit.py
 
 # 65536 / (1 + exp(-x / 2)) for x = -16..16 (rounded): the logistic function every 128 logit units
 SQUASH_KNOTS = np.array([

@@ -19,10 +19,6 @@ restore just those (``restore``) instead of copying the whole 1.9-3.3 MB prior f
 import numpy as np
 from numba import njit
 
-from mlzip.jitviews import unowned  # noqa: F401  (classic.py takes it from here)
-
-JIT_SOURCES_SHA256 = "ac25ae8d79039ef132c26631f3729974926a8c923690fa14b2b71325aee7635c"  # tools/stamp_jit.py
-
 # rc register indexes
 LOW, RANGE, CACHE, CACHE_SIZE, POS, CODE, DECODING = 0, 1, 2, 3, 4, 5, 6
 # Measurement only (never changes the code): where the bits go. ACCOUNT != 0 turns it on; the

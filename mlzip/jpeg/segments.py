@@ -14,7 +14,7 @@ import numpy as np
 
 from mlzip import limits
 from mlzip.errors import UnsupportedJpeg
-from mlzip.jpeg.tables import ZIGZAG, HuffTable
+from mlzip.jpeg.tables import ZIGZAG, HuffTable, PackedTables, pack_tables
 
 SOI, EOI, SOS, DHT, DQT, DRI, DNL, DAC, COM = 0xD8, 0xD9, 0xDA, 0xC4, 0xDB, 0xDD, 0xDC, 0xCC, 0xFE
 SUPPORTED_SOF = {0xC0: False, 0xC1: False, 0xC2: True}  # marker -> progressive
@@ -68,9 +68,12 @@ class Frame:
         return tuple((c.h, c.v) for c in self.components)
 
     def copy(self) -> "Frame":
-        """A frame whose height may change apart (the components, never changed, are shared;
-        copy.copy was 2 % of a 1 KB file's compress)."""
-        return Frame(self.marker, self.precision, self.height, self.width, self.components)
+        """A frame whose height may change apart (the components, never changed, are shared, and so
+        are the values cached from them: recomputing them through cached_property's lock was 1.7 %
+        of a 1 KB file's verified compress; copy.copy was 2 %)."""
+        twin = object.__new__(Frame)
+        twin.__dict__.update(self.__dict__)
+        return twin
 
     @property
     def mcus(self) -> tuple[int, int]:
@@ -105,6 +108,16 @@ class Scan:
     restart: int
     tables: dict[int, HuffTable]  # slot (Td or 4 + Ta) -> table in force
     kind: int  # 0 sequential, 1 DC first, 2 DC refine, 3 AC first, 4 AC refine
+
+    @cached_property
+    def kernel_tables(self) -> tuple[np.ndarray, np.ndarray, PackedTables]:
+        """(DC slot per scan component, AC slot per scan component, packed tables) as the scan
+        kernels take them (they only read them). Kept with the scan, which a small header's cached
+        walk shares with every file of that header: rebuilding them per scan was 1.6 % of a 1 KB
+        file's verified compress."""
+        dc_tab = np.array(self.td + [0] * (4 - len(self.td)), np.int64)
+        ac_tab = np.array([4 + t for t in self.ta] + [4] * (4 - len(self.ta)), np.int64)
+        return dc_tab, ac_tab, pack_tables(self.tables)
 
 
 @dataclass
@@ -257,6 +270,7 @@ def _read_dqt(body: bytes, st: State) -> None:
         raw = np.frombuffer(body, np.dtype(">u2") if pq else np.uint8, 64, p + 1)
         table = np.zeros(64, np.uint16)
         table[ZIGZAG] = raw
+        table.flags.writeable = False  # shared by the cached walks of a header and their files (see _qtables)
         st.qtables[tq] = table
         p += 1 + size
 

@@ -115,10 +115,10 @@ def encode_member(
 class _HeaderReader:
     """Reads header fields through `read(n)`, keeping every byte for the CRC."""
 
-    def __init__(self, read: Callable[[int], bytes], index: int) -> None:
+    def __init__(self, read: Callable[[int], bytes], index: int, fixed: bytes) -> None:
         self._read = read
         self.index = index
-        self.seen = bytearray()
+        self.seen = bytearray(fixed)
 
     def truncated(self) -> CorruptMember:
         return CorruptMember(f"truncated header of member {self.index + 1}")
@@ -130,14 +130,45 @@ class _HeaderReader:
             raise self.truncated()
         return chunk
 
+    def byte(self) -> int:
+        return self.take(1)[0]
+
     def varint(self) -> int:
         value = 0
         for shift in range(0, 7 * _MAX_VARINT_BYTES, 7):
-            byte = self.take(1)[0]
+            byte = self.byte()
             value |= (byte & 0x7F) << shift
             if not byte & 0x80:
                 return value
         raise CorruptMember(f"header of member {self.index + 1} is altered (overlong number)")
+
+
+class _ViewReader(_HeaderReader):
+    """A _HeaderReader over an in-memory stream, from the member's first byte (split_members):
+    reading through a read(n) call per byte was 2.5 % of a 1 KB file's verified compress."""
+
+    def __init__(self, view: memoryview, start: int, index: int) -> None:
+        self._view = view
+        self._start = start
+        self.pos = start + _FIXED.size
+        self.index = index
+
+    @property
+    def seen(self) -> bytes:
+        return bytes(self._view[self._start : self.pos])
+
+    def take(self, n: int) -> bytes:
+        chunk = bytes(self._view[self.pos : self.pos + n])
+        self.pos += len(chunk)
+        if len(chunk) < n:
+            raise self.truncated()
+        return chunk
+
+    def byte(self) -> int:
+        if self.pos >= len(self._view):
+            raise self.truncated()
+        self.pos += 1
+        return self._view[self.pos - 1]
 
 
 def read_header(read: Callable[[int], bytes], *, index: int = 0) -> MemberHeader | None:
@@ -147,6 +178,11 @@ def read_header(read: Callable[[int], bytes], *, index: int = 0) -> MemberHeader
     from trailing garbage (later members).
     """
     fixed = read(_FIXED.size)
+    return _read_header(fixed, _HeaderReader(read, index, fixed), index)
+
+
+def _read_header(fixed: bytes, r: _HeaderReader, index: int) -> MemberHeader | None:
+    """read_header's work, `fixed` being its first bytes (the reader goes on after them)."""
     if not fixed:
         return None
     if fixed[:4] != MAGIC:
@@ -167,8 +203,6 @@ def read_header(read: Callable[[int], bytes], *, index: int = 0) -> MemberHeader
     if len(fixed) < _FIXED.size:
         raise CorruptMember(f"truncated header of member {index + 1}")
     _, _, mode, flags = _FIXED.unpack(fixed)
-    r = _HeaderReader(read, index)
-    r.seen += fixed
     if flags & ~_KNOWN_FLAGS:
         # Unknown flags may announce fields this reader cannot skip: refuse before reading on.
         raise UnsupportedVersion(f"member {index + 1} uses flags this mlzip does not know (upgrade mlzip)")
@@ -185,7 +219,7 @@ def read_header(read: Callable[[int], bytes], *, index: int = 0) -> MemberHeader
     count = r.varint()
     if count > limits.MAX_MEMBER_SECTIONS:
         raise CorruptMember(f"member {index + 1} declares {count} sections, past the limit")
-    lengths = tuple(r.varint() for _ in range(count))
+    lengths = tuple([r.varint() for _ in range(count)])
     head = bytes(r.seen)
     if _CRC.unpack(r.take(_CRC.size))[0] != zlib.crc32(head):
         raise CorruptMember(f"header of member {index + 1} is altered (header checksum mismatch)")
@@ -216,16 +250,10 @@ def split_members(data: bytes | memoryview) -> Iterator[tuple[MemberHeader, list
     index = 0
     while True:
         start = pos
-
-        def read(n: int) -> bytes:
-            nonlocal pos
-            chunk = bytes(view[pos : pos + n])
-            pos += len(chunk)
-            return chunk
-
-        header = read_header(read, index=index)
+        header = _read_header(bytes(view[pos : pos + _FIXED.size]), _ViewReader(view, pos, index), index)
         if header is None:
             return
+        pos = start + header.header_size
         end = start + header.member_size
         if end > len(view):
             raise CorruptMember(f"member {index + 1} is truncated ({end - len(view)} bytes missing)")

@@ -21,9 +21,13 @@ from __future__ import annotations
 import numpy as np
 import zstandard
 
-from mlzip import limits, zstdctx
+# Imported here, not in the functions: mlzip.api imports this module only for the coefficient path,
+# which needs them all, and an import statement run per call cost ~1 us each (1.5 % of a 1 KB
+# file's verified compress, all of them).
+from mlzip import coder, jpeg, limits, thumbnail, zstdctx
 from mlzip.container import MODE_JPEG_PLAIN, MODE_MODEL
 from mlzip.errors import CorruptMember, ModelError, UnsupportedJpeg
+from mlzip.header import decode_header, encode_header
 
 # Fixed forever: the model ids a member can carry on this path (see models/manifest.json).
 PLAIN_MODEL_ID = 0
@@ -38,8 +42,6 @@ _LAYOUT_ZSTD = 1
 
 
 def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[bytes]]:
-    from mlzip import jpeg
-
     model_id = _model_id(model, level)
     img = jpeg.parse(data)
     header, layout = jpeg.to_parts(img)
@@ -47,16 +49,15 @@ def encode(data: bytes, level: int, model: str | None) -> tuple[int, int, list[b
     if model_id == PLAIN_MODEL_ID:
         mode, coded = MODE_JPEG_PLAIN, _zstd(b"".join(c.astype("<i2").tobytes() for c in coefs))
     else:
-        from mlzip.coder import encode_coefficients, strength_for_level
-
         info = img.info()  # what the decoder's describe(header, layout) gives (the verify proves it)
         if model_id != CLASSIC_MODEL_ID and not limits.learned_model_fits(info.blocks, len(data)):
             model_id = CLASSIC_MODEL_ID  # an absurd declared size for its bytes: no network over it
         qtables = [c.qtable for c in info]
         sampling = [(c.h, c.v) for c in info]
         hint_fn = _hint_fn(model_id, [c.shape[:2] for c in coefs], qtables, sampling)
-        mode, coded = MODE_MODEL, encode_coefficients(coefs, qtables, sampling, level=level, hint_fn=hint_fn,
-                                                         strength=strength_for_level(level, hint_fn is not None))
+        strength = coder.strength_for_level(level, hint_fn is not None)
+        mode, coded = MODE_MODEL, coder.encode_coefficients(coefs, qtables, sampling, level=level, hint_fn=hint_fn,
+                                                               strength=strength)
     head = _header_sections(header, level)
     return mode, model_id, [head[0], _pack_layout(layout), coded, *head[1:]]
 
@@ -65,9 +66,6 @@ def _header_sections(header: bytes, level: int) -> list[bytes]:
     """[section 0] or, with an embedded image coded apart, [section 0, section 3] (`encode` puts
     section 3 last). Cut out, every copy of it, the image never cost bytes on the dev corpus (26 files,
     35.7 KB fewer), so the whole header is not coded too, to compare (2.6 % of level 1's time there)."""
-    from mlzip import thumbnail
-    from mlzip.header import encode_header
-
     cut = thumbnail.split(header, level)
     if cut is None:
         return [encode_header(header)]
@@ -84,9 +82,6 @@ def decode(mode: int, model_id: int, sections: list[bytes], original_size: int) 
 
 
 def _decode(mode: int, model_id: int, sections: list[bytes], original_size: int) -> bytes:
-    from mlzip import jpeg
-    from mlzip.header import decode_header
-
     if mode not in (MODE_MODEL, MODE_JPEG_PLAIN):
         raise CorruptMember(f"mode {mode} is not a JPEG mode")
     if len(sections) not in (3, 4):
@@ -97,8 +92,6 @@ def _decode(mode: int, model_id: int, sections: list[bytes], original_size: int)
         _check_known(model_id)
     header = decode_header(sections[0])
     if len(sections) == 4:
-        from mlzip import thumbnail
-
         header = thumbnail.join(header, sections[3])
     layout = _unpack_layout(sections[1])
     info = jpeg.describe(header, layout)
@@ -108,23 +101,21 @@ def _decode(mode: int, model_id: int, sections: list[bytes], original_size: int)
     if mode == MODE_JPEG_PLAIN:
         coefs = _split_plain(_unzstd(sections[2]), shapes)
     else:
-        from mlzip.coder import decode_coefficients
-
         qtables = [c.qtable for c in info]
         sampling = [(c.h, c.v) for c in info]
         hint_fn = _hint_fn(model_id, shapes, qtables, sampling)
-        coefs = decode_coefficients(sections[2], shapes, qtables, sampling, hint_fn=hint_fn)
+        coefs = coder.decode_coefficients(sections[2], shapes, qtables, sampling, hint_fn=hint_fn)
     return info.rebuild(coefs).encode()
 
 
 def _model_id(model: str | None, level: int) -> int:
     """The id a --model name (or, without one, the level) selects: plain, classic or a registry model."""
-    from mlzip import registry
-
     if model is None:
         return LEVEL_MODELS.get(level, CLASSIC_MODEL_ID)
     if model in MODEL_NAMES:
         return MODEL_NAMES[model]
+    from mlzip import registry
+
     try:
         return registry.lookup(model).id
     except ModelError:
@@ -134,10 +125,10 @@ def _model_id(model: str | None, level: int) -> int:
 
 def _check_known(model_id: int) -> None:
     """A member's model id must be classic or in this installation's registry."""
-    from mlzip import registry
-
     if model_id == CLASSIC_MODEL_ID:
         return
+    from mlzip import registry
+
     if model_id < registry.FIRST_LEARNED_ID:
         raise _unknown_model(model_id)
     try:

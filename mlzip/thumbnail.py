@@ -56,11 +56,11 @@ def _inside() -> Iterator[None]:
 def split(header: bytes, level: int) -> tuple[bytes, bytes] | None:
     """(header with the embedded image zeroed, the fourth section), or None where there is no image
     or it would not take the coefficient path (zstd of it in the header does as well)."""
-    from mlzip import api
-
     where = span(header)
     if where is None or nested():
         return None
+    from mlzip import api
+
     start, end = where
     image = header[start:end]
     with _inside():  # unverified: the member holding it is decoded and compared as a whole

@@ -150,7 +150,15 @@ def _hint_fn(model_id: int, shapes: list[tuple[int, int]], qtables: list, sampli
     return learned.load(model_id).hint_fn(shapes, qtables, sampling)
 
 
+# No zstd frame is this short (RFC 8878: magic 4, frame header 2 or more, block header 3): a layout of
+# this size or less stays raw without the trial (compressing an ordinary 6-byte layout at level 19
+# was 0.5 % of a 1 KB file's verified compress).
+_ZSTD_MIN_FRAME = 9
+
+
 def _pack_layout(layout: bytes) -> bytes:
+    if len(layout) <= _ZSTD_MIN_FRAME:
+        return bytes([_LAYOUT_RAW]) + layout
     packed = _zstd(layout)
     if len(packed) < len(layout):
         return bytes([_LAYOUT_ZSTD]) + packed

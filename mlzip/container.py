@@ -47,6 +47,8 @@ def checksum(data: bytes | memoryview) -> bytes:
 
 
 def _varint(value: int) -> bytes:
+    if 0 <= value < 0x80:  # most fields of a small member: no loop
+        return _ONE_BYTE[value]
     out = bytearray()
     while True:
         byte = value & 0x7F
@@ -56,6 +58,9 @@ def _varint(value: int) -> bytes:
         else:
             out.append(byte)
             return bytes(out)
+
+
+_ONE_BYTE = [bytes((v,)) for v in range(0x80)]
 
 
 def _zigzag(value: int) -> int:

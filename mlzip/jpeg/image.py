@@ -8,7 +8,6 @@ start another scan). Scans are rebuilt from the coefficients; everything else is
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator, NamedTuple
@@ -189,11 +188,21 @@ def _guarded(fn, *args):
 def coefficient_planes(shapes: list[tuple[int, int]]) -> list[np.ndarray]:
     """Zeroed int16 [blocks_y, blocks_x, 64] planes laid out back to back in one buffer, the way
     from_parts wants them: handed to from_parts, they are used in place instead of copied."""
-    sizes = [int(by) * int(bx) * 64 for by, bx in shapes]
-    flat = np.empty(sum(sizes), np.int16)
-    flat.fill(0)  # see _parse
-    ends = list(itertools.accumulate(sizes))  # np.cumsum costs more on these few numbers
-    return _Planes(flat, [flat[e - n : e].reshape(int(by), int(bx), 64) for e, n, (by, bx) in zip(ends, sizes, shapes)])
+    grids = [(int(by), int(bx)) for by, bx in shapes]
+    total = 64 * sum(by * bx for by, bx in grids)
+    if total <= _SMALL_PLANES:
+        flat = np.zeros(total, np.int16)  # half the time of empty + fill at this size
+    else:
+        flat = np.empty(total, np.int16)
+        flat.fill(0)  # see _parse
+    planes, end = [], 0
+    for by, bx in grids:
+        planes.append(flat[end : end + by * bx * 64].reshape(by, bx, 64))
+        end += by * bx * 64
+    return _Planes(flat, planes)
+
+
+_SMALL_PLANES = 1 << 16  # coefficients (128 KB): far below the transparent huge pages of a big buffer
 
 
 class _Planes(list):

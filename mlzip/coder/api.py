@@ -50,6 +50,7 @@ import numpy as np
 from mlzip import varint
 from mlzip.coder import bands, classic, mixer, prior, rangecoder
 from mlzip.errors import CorruptMember, LimitExceeded
+from mlzip.jpeg import coefficient_planes
 from mlzip.limits import MAX_JPEG_PIXELS
 
 FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3, 4, 5, 6, 7, 8)
@@ -129,16 +130,25 @@ def _prepared_table(qt: np.ndarray) -> np.ndarray:
     come in sets sharing a few tables, and converting them was 2 % of a 1 KB file's compress."""
     if qt.size != 64:
         raise ValueError("a quantization table has 64 entries")
+    if not qt.flags.writeable:  # the JPEG layer's tables: shared, read-only arrays (one per header)
+        seen = _TABLES_BY_ID.get(id(qt))
+        if seen is not None and seen[0] is qt:  # the entry holds qt, so its id is not reused meanwhile
+            return seen[1]
     key = (qt.dtype.str, qt.tobytes())
     table = _TABLES.get(key)
     if table is None:
         if len(_TABLES) >= 256:
             _TABLES.clear()
         table = _TABLES[key] = np.maximum(qt.astype(np.int64), 1)  # a zero step would divide by zero
+    if not qt.flags.writeable:
+        if len(_TABLES_BY_ID) >= 256:
+            _TABLES_BY_ID.clear()
+        _TABLES_BY_ID[id(qt)] = (qt, table)
     return table
 
 
 _TABLES: dict[tuple[str, bytes], np.ndarray] = {}
+_TABLES_BY_ID: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id -> (read-only table, prepared): no tobytes
 
 
 def _prepare_hint(h, shape: tuple[int, int]) -> np.ndarray | None:
@@ -511,8 +521,6 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
     _check_hint_args(hints, hint_fn, len(shapes))
     starts, streams = _split_streams(blob, settings, shapes, sampling)
     # One zeroed buffer laid out as the JPEG layer's from_parts wants it: used there in place, not copied.
-    from mlzip.jpeg import coefficient_planes
-
     planes = coefficient_planes(shapes)
     with _StartingContexts(settings, len(streams), _blocks(planes)) as start:
         states = []

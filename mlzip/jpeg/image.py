@@ -106,8 +106,7 @@ class JpegImage:
             s, flat = self._s, self._flat
             bases, grids, _ = component_bases(s.frame)
             self._components = [
-                Component(c.id, c.h, c.v, c.tq, s.qtables[i],
-                          flat[bases[i] : bases[i] + grids[i][0] * grids[i][1] * 64].reshape(grids[i][0], grids[i][1], 64))
+                Component(c.id, c.h, c.v, c.tq, s.qtables[i], _plane(flat, bases[i], grids[i]))
                 for i, c in enumerate(s.frame.components)
             ]
         return self._components
@@ -214,6 +213,11 @@ class _Planes(list):
         super().__init__(planes)
         self.flat = flat
         self.made = tuple(planes)
+
+
+def _plane(flat: np.ndarray, base: int, grid: tuple[int, int]) -> np.ndarray:
+    """One component's [blocks_y, blocks_x, 64] view of the flat buffer (from component_bases)."""
+    return flat[base : base + grid[0] * grid[1] * 64].reshape(grid[0], grid[1], 64)
 
 
 def _shared_buffer(bases: list[int], total: int, coefs: list[np.ndarray]) -> np.ndarray | None:
@@ -404,7 +408,7 @@ def _zero_unscanned(frame: Frame, scans: list[Scan], bases, grids, flat: np.ndar
         coded_with = scanned.get(ci, 0)  # components of the scan that coded it, 0: no scan did
         if coded_with > 1:
             continue  # an interleaved scan codes the MCU padding too (the usual case)
-        plane = flat[base : base + grid[0] * grid[1] * 64].reshape(grid[0], grid[1], 64)
+        plane = _plane(flat, base, grid)
         if coded_with == 0:
             plane.fill(0)
         else:
@@ -477,8 +481,7 @@ def _nonzero(frame: Frame, comps: list[int], flat: np.ndarray, counts: dict) -> 
     if key not in counts:
         if key:
             bases, grids, _ = component_bases(frame)
-            counts[key] = sum(int(np.count_nonzero(flat[bases[c] : bases[c] + grids[c][0] * grids[c][1] * 64]))
-                              for c in comps)
+            counts[key] = sum(int(np.count_nonzero(_plane(flat, bases[c], grids[c]))) for c in comps)
         else:
             counts[key] = int(np.count_nonzero(flat))
     return counts[key]

@@ -214,6 +214,37 @@ def test_garbage_and_appended_bytes_are_corrupt(sample_blob):
             _decode(bad, coefs)
 
 
+@pytest.mark.parametrize("level", [1, 6, 9])
+@pytest.mark.parametrize("damage", ["cut", "zeros"])
+def test_decoder_stops_at_the_damage(level, damage, monkeypatch):
+    """A decoder that meets damage stops at the next block (the rest stays zero) instead of decoding
+    garbage to the end before the checksum says no: a cut stream is read far past its end; a stream
+    of zeros decodes every decision as 1, a value outside int16 at the first coefficient."""
+    coefs = _planes([(24, 24), (12, 12), (12, 12)], FILLS["random_small"])
+    strength = api.strength_for_level(level)
+    blob = encode_coefficients(coefs, _q(3, 2), SAMPLING["420"], level=level, strength=strength, threads=1)
+    bad = blob[: len(blob) // 3] if damage == "cut" else blob[:5] + bytes(len(blob) - 5)
+    seen = []
+    code_plane = api.classic.code_plane
+
+    def spy(plane, q, hints, use_hints, guide, use_guide, set_base, rc, out, *rest):
+        result = code_plane(plane, q, hints, use_hints, guide, use_guide, set_base, rc, out, *rest)
+        seen.append((int(rc[api.rangecoder.DAMAGED]), int(rc[api.rangecoder.POS]) - out.size, plane.copy()))
+        return result
+
+    monkeypatch.setattr(api.classic, "code_plane", spy)
+    with pytest.raises(CorruptMember):
+        decode_coefficients(bad, [c.shape[:2] for c in coefs], _q(3, 2), SAMPLING["420"], threads=1)
+    assert [damaged for damaged, _, _ in seen] == [1, 1, 1]
+    luma, overrun = seen[0][2], seen[0][1]
+    assert not luma[-4:].any() and coefs[0][-4:].any()  # luma stopped early
+    assert not any(plane.any() for _, _, plane in seen[1:])  # chroma stopped at its first block
+    if damage == "zeros":
+        assert overrun < 0 and luma[0, 0].any() and not luma[0, 1:].any() and not luma[1:].any()
+    else:
+        assert overrun > api.rangecoder.OVERRUN_BYTES
+
+
 def test_wrong_shapes_are_corrupt(sample_blob):
     coefs, blob = sample_blob
     with pytest.raises(CorruptMember):
@@ -326,7 +357,7 @@ def test_small_images_reuse_contexts_with_the_same_bytes(strength, monkeypatch):
     reused = [encode_coefficients(coefs, _q(3, 2), SAMPLING["420"], hints=hints, strength=strength) for _ in range(2)]
     assert reused[0] == reused[1] and _reused_arrays_are_pristine()
     decode_coefficients(reused[0], shapes, _q(3, 2), SAMPLING["420"], hints=hints)
-    with pytest.raises(CorruptMember):  # a damaged stream is decoded to its end before the checksum says so
+    with pytest.raises(CorruptMember):  # a damaged stream: the decoder stops early or the checksum says no
         decode_coefficients(reused[0][:5] + bytes(b ^ 0x5A for b in reused[0][5:]), shapes, _q(3, 2),
                             SAMPLING["420"], hints=hints)
     assert _reused_arrays_are_pristine()

@@ -517,9 +517,9 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
             buf = np.frombuffer(b"\0" + s, np.uint8).copy()  # writable: one compiled signature
             states.append(_Band(rangecoder.new_decoder(buf), buf, model, log, _new_weights(_strength(settings))))
         _Job(planes, qts, sampling, starts, states, hints, hint_fn, threads, _strength(settings)).run()
-    # each decoder reads at least every byte of its stream (trailing zeros were dropped); a
-    # checksum miss is damage
-    if (any(int(st.rc[rangecoder.POS]) < st.buf.size for st in states)
+    # each decoder reads at least every byte of its stream (trailing zeros were dropped); a value
+    # outside int16 (the decoder stopped there) or a checksum miss is damage
+    if (any(int(st.rc[rangecoder.POS]) < st.buf.size or st.rc[rangecoder.DAMAGED] for st in states)
             or _checksum(settings, memoryview(blob)[5:], planes, states) != int.from_bytes(blob[1:5], "little")):
         raise CorruptMember("coefficient stream damaged")
     return planes

@@ -154,12 +154,12 @@ import numpy as np
 from numba import njit
 
 from mlzip.coder.mixer import N_FINAL, N_INPUTS, N_INPUTS3, code_mixed, code_mixed3, code_mixed_n
-from mlzip.coder.rangecoder import CACHE_SIZE, DECODING, POS, account, code_bit, code_raw
+from mlzip.coder.rangecoder import CACHE_SIZE, DAMAGED, DECODING, OVERRUN_BYTES, POS, account, code_bit, code_raw
 from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKET,
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
 from mlzip.jitviews import unowned
 
-JIT_SOURCES_SHA256 = "0c671be1da95fb73dee2c381f4cc0d4e19c48a392865888c1d8abc551b0efca5"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "e8ff5e1936a80cdf1bac3dfcd231464030c5badecb0632608895b2a8e400e6ef"  # tools/stamp_jit.py
 
 BITLEN_SMALL = np.array([int(v).bit_length() for v in range(1024)], np.int64)
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)
@@ -612,6 +612,10 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             if not decoding and rc[POS] + rc[CACHE_SIZE] + ENC_MARGIN > buf.size:
                 out = _grow(out)
                 buf = unowned(out)
+            if decoding and rc[POS] > buf.size + OVERRUN_BYTES + (buf.size >> 2):
+                rc[DAMAGED] = 1
+            if rc[DAMAGED]:  # a damaged stream: stop here, the caller reports it
+                return out, nz
             blk = coefs[by, bx]
             has_a = by > 0
             has_l = bx > 0
@@ -778,6 +782,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     rownz[k >> 3] += 1
                     if decoding:
                         blk[k] = clamp16(v)
+                        rc[DAMAGED] |= blk[k] != v
 
             # 3. first row (from the block above) and first column (from the left block):
             account(rc, PART_EDGES)
@@ -932,6 +937,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     n_nz += 1
                     if decoding:
                         blk[k] = clamp16(val)
+                        rc[DAMAGED] |= blk[k] != val
 
             # 4. DC from pixel continuity
             account(rc, PART_DC)
@@ -1008,6 +1014,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             dcres[by, bx] = r
             if decoding:
                 blk[0] = clamp16(pred + r)
+                rc[DAMAGED] |= blk[0] != pred + r
             dc_px = (np.int64(blk[0]) * q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12
             for i in range(8):
                 bottom[bx, 0, i] = px[6, i] + dc_px

@@ -27,7 +27,7 @@ from numba import njit
 
 from mlzip.coder.rangecoder import PROB_MAX, PROB_MIN, adapt, code_p
 
-JIT_SOURCES_SHA256 = "d35342c6d61bc0921c0feade8bdf28d579152f0b8ce18d1cc4f6a486d53b2635"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "37f969760a590fb7ce6317b88b00719de3f7a938d9275cd2ed8ca3b7c4ecd230"  # tools/stamp_jit.py
 
 # 65536 / (1 + exp(-x / 2)) for x = -16..16 (rounded): the logistic function every 128 logit units
 SQUASH_KNOTS = np.array([

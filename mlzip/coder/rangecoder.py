@@ -26,7 +26,16 @@ LOW, RANGE, CACHE, CACHE_SIZE, POS, CODE, DECODING = 0, 1, 2, 3, 4, 5, 6
 # bits in 1/65536 bit.
 ACCOUNT, PART, MARK, ACC = 7, 8, 9, 10
 N_PARTS = 4
-N_REGS = ACC + N_PARTS
+# Set by a decoder that has met damage the checksum would only report at the end: a value no
+# encoder can have coded (outside int16), or reading far past the end of its stream (see
+# OVERRUN_BYTES). code_plane then stops at the next block instead of decoding garbage to the end
+# (a flipped bit made a level-9 decode drift into dense blocks of huge values and take 30x its time).
+DAMAGED = ACC + N_PARTS
+N_REGS = DAMAGED + 1
+# A decoder reads zeros past the end of its stream, where the encoder's trailing zero bytes were
+# dropped: 3-5 bytes past it at the end of every stream measured (2,400 of them). Reading more than
+# this plus a quarter of the stream past it is damage (it would take 256 zero bytes in a row).
+OVERRUN_BYTES = 256
 
 PROB_BITS = 16
 PROB_ONE = 1 << PROB_BITS

@@ -145,13 +145,15 @@ def test_best_level_codes_one_band(monkeypatch):
         assert bool(blob[0] & api.FLAG_BANDS) == (level < api.ONE_BAND_LEVEL)
 
 
-def test_speed_levels_band_smaller_images(monkeypatch):
-    monkeypatch.setattr(bands, "SPEED_BANDED_BLOCKS", 64)
-    monkeypatch.setattr(bands, "MIN_BANDED_BLOCKS", 1 << 20)
-    coefs = _random([(20, 10), (10, 5), (10, 5)], seed=7)
-    for level in (1, 3, 4, 6):
+def test_every_level_but_the_best_bands_from_the_same_size(monkeypatch):
+    monkeypatch.setattr(bands, "MIN_BANDED_BLOCKS", 64)
+    small = _random([(6, 4), (3, 2), (3, 2)], seed=8)  # 48 blocks
+    coefs = _random([(20, 10), (10, 5), (10, 5)], seed=7)  # 300 blocks
+    for level in (1, 3, 4, 6, 7):
         blob = _round_trip(coefs, S420, level=level, strength=api.strength_for_level(level))
-        assert bool(blob[0] & api.FLAG_BANDS) == (level in api.SPEED_LEVELS)
+        assert blob[0] & api.FLAG_BANDS
+        blob = _round_trip(small, S420, level=level, strength=api.strength_for_level(level))
+        assert not blob[0] & api.FLAG_BANDS
 
 
 def test_threads_setting(monkeypatch):

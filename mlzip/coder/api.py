@@ -15,7 +15,7 @@ Blob layout (version 2, written now)::
     then        the bands' range coder outputs back to back (each without its always-zero first
                 byte and its trailing zeros)
 
-An image of fewer than ``bands.MIN_BANDED_BLOCKS`` blocks (``SPEED_BANDED_BLOCKS`` at the speed levels) is one band and has no band fields; its
+An image of fewer than ``bands.MIN_BANDED_BLOCKS`` blocks (or any image at ONE_BAND_LEVEL) is one band and has no band fields; its
 stream is exactly version 1's. Version 1 (read forever) is that single-band layout with version
 nibble 1 and no bit 2.
 
@@ -65,8 +65,6 @@ ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
 # corpus's banded photos), no parallel threads (about half the wall-clock speed on those)
 ONE_BAND_LEVEL = 9
 ULTRA_LEVEL = 7  # the first level coded with ULTRA (without a learned model)
-# The speed levels band smaller images too (bands.SPEED_BANDED_BLOCKS): output for wall-clock speed
-SPEED_LEVELS = (1, 2, 3)
 LUMA_GUIDE = True
 USE_PRIOR = True
 # block grids past this (per component) are refused: the JPEG layer rejects such images earlier
@@ -431,8 +429,7 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
     if model is not None:
         starts = [0]
     elif band_starts is None:
-        min_blocks = bands.SPEED_BANDED_BLOCKS if level in SPEED_LEVELS else bands.MIN_BANDED_BLOCKS
-        starts = [0] if level >= ONE_BAND_LEVEL else bands.choose(planes, sampling, min_blocks)
+        starts = [0] if level >= ONE_BAND_LEVEL else bands.choose(planes, sampling)
     else:
         starts = _check_starts(band_starts, bands.mcu_rows([p.shape[:2] for p in planes], sampling))
     settings = ((FORMAT_VERSION + strength) << 4) | (FLAG_HINTS if hints is not None or hint_fn is not None else 0)

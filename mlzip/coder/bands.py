@@ -27,11 +27,12 @@ from mlzip.errors import CorruptMember
 # measured 0.2-0.4 % of the output per extra band on 1-3 MB photos, 1.1 % on a 1.1 M-block image
 # that codes to 133 kB. Two bands keep two cores busy (``choose`` balances them); more only from
 # FOUR_BANDS_BLOCKS on (about 45 MP at 4:2:0), where they help machines with more cores.
-MIN_BANDED_BLOCKS = 1 << 15
-# The speed levels (mlzip.coder.api.SPEED_LEVELS) band from 8192 blocks (1024x768 at 4:2:0) on: on
-# the dev corpus's 21 images of 4096-32767 blocks two bands cost 0.74 % of their output at level 1
-# and save 13 % of their compress time (2 cores)
-SPEED_BANDED_BLOCKS = 1 << 13
+# 8192 blocks (about 0.36 MP at 4:2:0) at every banded level since session 12: typical 1 MP photos
+# (photos-train, 150 files, mostly 1024x768) were one band at the default level, on one core
+# while lepton_jpeg uses two, and decompressed at x0.29 of its speed (target 1/3). Two bands there
+# cost 0.21 % of the level-6 coefficient bytes (0.155 points of savings; dev corpus 0.065 points).
+# From 32768 blocks (the rule before) the bytes of every larger image are unchanged.
+MIN_BANDED_BLOCKS = 1 << 13
 FOUR_BANDS_BLOCKS = 1 << 21
 MAX_BANDS = 16
 THREADS_ENV = "MLZIP_THREADS"
@@ -45,9 +46,9 @@ def mcu_rows(shapes: Sequence[tuple[int, int]], sampling: Sequence[tuple[int, in
     return max((-(-by // _v(sampling, i)) for i, (by, _) in enumerate(shapes)), default=0)
 
 
-def band_count(total_blocks: int, min_blocks: int | None = None) -> int:
-    """1 below ``min_blocks`` (default MIN_BANDED_BLOCKS), 2 below FOUR_BANDS_BLOCKS, then twice as many per 4-fold size."""
-    if total_blocks < (MIN_BANDED_BLOCKS if min_blocks is None else min_blocks):
+def band_count(total_blocks: int) -> int:
+    """1 below MIN_BANDED_BLOCKS, 2 below FOUR_BANDS_BLOCKS, then twice as many per 4-fold size."""
+    if total_blocks < MIN_BANDED_BLOCKS:
         return 1
     n, need = 2, FOUR_BANDS_BLOCKS
     while n < MAX_BANDS and total_blocks >= need:
@@ -55,16 +56,15 @@ def band_count(total_blocks: int, min_blocks: int | None = None) -> int:
     return n
 
 
-def choose(planes: Sequence[np.ndarray], sampling: Sequence[tuple[int, int]],
-           min_blocks: int | None = None) -> list[int]:
+def choose(planes: Sequence[np.ndarray], sampling: Sequence[tuple[int, int]]) -> list[int]:
     """First MCU row of each band, for an image (the encoder's choice, written in the blob);
-    images of fewer than ``min_blocks`` blocks are one band.
+    images of fewer than MIN_BANDED_BLOCKS blocks are one band.
 
     Bands get equal work, estimated as blocks + non-zero coefficients (coding time is about
     0.1 us for each, measured), so that threads finish together on top-heavy photos too.
     """
     shapes = [p.shape[:2] for p in planes]
-    n = band_count(sum(by * bx for by, bx in shapes), min_blocks)
+    n = band_count(sum(by * bx for by, bx in shapes))
     if n < 2:  # most images: no need to count MCU rows
         return [0]
     m = mcu_rows(shapes, sampling)

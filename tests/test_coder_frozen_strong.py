@@ -1,5 +1,5 @@
-"""Blobs written by the strong coefficient models (strength 1, 2, 4 ULTRA, 5 ULTRA2 and 6 ULTRA3) must decode
-forever.
+"""Blobs written by the strong coefficient models (strength 1, 2, 4 ULTRA, 5 ULTRA2, 6 ULTRA3 and 7
+STRONGEST2) must decode forever.
 
 Same rule as test_coder_frozen.py: if this fails after a change to mlzip.coder, the change broke
 old files; give the new model a new strength/flag and keep these decoding. Never edit the blobs.
@@ -101,6 +101,24 @@ eb0c2196c47646bd551e5dc84b7980ef63de4c3b93dbf8cff617b9890c2c1756b431fda91d1367da
 141e0a26fc3bfdec461e7e1e281ba2cd69b2ae4e2ad34e81621802788081f6b33d49478433bbe3640d6d15bbb56bffab
 be24
 """.replace("\n", "")),
+    # STRONGEST2 (format version 9)
+    7: bytes.fromhex("""
+921cbd4b8e723e61acdfb5810a7840b6b80eb9f60cdc230edfa79b2d1a8d7972bdb26609b937d937be644d7bf0171072
+8c739a3b136b646e262e840a0f656144c55b7ac1c7f6f26422a1cd8b14c65ae90b39f3a4260e2e93af32e37761507e28
+3125955e9706832b732862fe0e591aeb90e2c329473978f54d6fc7240b3055700244f67f365f4363cdb6c7ed6b268f19
+031e6aa0dbcfa98d4dbaa0a6485f3ae0952dccc8a8a1a65f53f714c23bda83575b33a1becddb4874ee42bec15d969aa9
+29d799beab9d5a949b86786968d655ad8d04d3a538ea9a8d7a45653662d5a50f01bab9a9f21d41def4d4fcb3d49207bf
+21e3c5cb53971a4b2a999fc9b575e94c14662dbdb34a917ede39938efc2c0355fbba15ccd7a2ce9765fbd8a006bce3ef
+4a3164fb55b89d8f527a9787410265c41b5c252e7b7b1db87e25e9230283ab4620e55c16d94ce26bb31d75ee0fef4680
+8b951621d8bb8e0752e659a4a59f297973873c4320f011bec90a7de62d3cd2a9c302257c0ca0b81e7d430d4d35858e90
+66accbcf5d0572265fdfaad520f87702ca9bec38ae13239fdaba4d88e41da805a066a183f90f80fe3c68171843311330
+4b900f647a80255b10f82cbf9d85e608949c6cac62eecb651067b58437a67b4e0da67e1e21479fc03f50906eb2e5b405
+bc2b597d81060c5259c0bec17aac8d820257cec967cabc64749ce78a94d97dc4235fd68ec4953ed6b6748b58894d8c35
+01f287b7c4d0942a105740d0f1b40c1a2395d86654719afdf173dc864b2e0ac4474d945c180e4ab921894914ea6a7db1
+b2de2868019ada39042730b808cd5f13b1ab561d0c330d761fc8616ff81f66838cea77d094cbcd679810a7cec2a6c425
+7bc21d0e0fd51e15eefb1ec2621e652fbae483675af8e16726d5a59e262db9018e4f87295e7d1b720d6e6a1a2ded8add
+15988ed7f50d57894df40803bedc1a933472f9fb7c
+""".replace("\n", "")),
 }
 
 
@@ -118,11 +136,11 @@ def test_encoder_still_writes_the_frozen_strong_blob(strength):
 
 
 @pytest.mark.parametrize("name, strength", [("classic-ultra-v1.mlz", 4), ("classic-ultra2-v1.mlz", 5),
-                                            ("classic-ultra3-v1.mlz", 6)])
+                                            ("classic-ultra3-v1.mlz", 6), ("classic-strongest2-v1.mlz", 7)])
 def test_frozen_ultra_file_decodes_and_is_ultra(name, strength):
     """tests/frozen/classic-ultra-v1.mlz, classic-ultra2-v1.mlz and classic-ultra3-v1.mlz (level 9,
     tools/make_frozen.py): their coefficients are coded by ULTRA (format version 6), ULTRA2 (7) and
-    ULTRA3 (8); each file decodes to its original."""
+    ULTRA3 (8); classic-strongest2-v1.mlz (level 6) by STRONGEST2 (9); each file decodes to its original."""
     import hashlib
     import json
     from pathlib import Path

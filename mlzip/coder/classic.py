@@ -100,7 +100,7 @@ predicted by pixel continuity, as Lepton does for the edges only: the above bloc
 profile, extrapolated half a pixel down to the shared edge, must meet this block's profile extrapolated
 half a pixel up; what the 7x7 coefficients of column u coded so far do not explain, divided by one
 step of (v, u)'s contribution, predicts it (the edge coefficient, coded later, counts as zero); the
-same across the left edge along row v (``_continuity_targets``). Offline, on the 12 deb-* dev
+same across the left edge along row v (code_plane's ``cont_a``, ``cont_l``). Offline, on the 12 deb-* dev
 photos' luma: the sign of a non-zero 7x7 coefficient given the above and left blocks' signs costs
 0.993 bit, with both predictions' signed buckets too 0.917 (counted empirically); counting in the edge
 coefficient from the above block's (instead of zero) made it worse (0.948). In the coder, the
@@ -133,6 +133,20 @@ Dropped: separate buckets of the two predictions for the exponent (+0.03 % again
 predictions' mean as the 7x7 mantissa bits' reference instead of the neighbours' magnitude (+0.01 %),
 the sum's buckets x the magnitude bucket instead of non-zeros left (0.001 %), the second mixer set
 chosen by the sum's buckets (-0.013 %).
+
+STRONGEST2 (level 6 since coder format 9) is STRONGEST whose 7x7 and edge signs also mix ULTRA3's
+continuity contexts (the predictions' signed buckets per position; the slope prediction's bucket x
+the edge prediction's sign) as third contexts (``code_mixed3``, ULTRA3's weight sets), without
+ULTRA's two-layer exponent mixing; its own contexts (Y_SIGN7, Y_SIGNE) follow both sets' second
+ones. Coefficient bytes against STRONGEST: the 12 deb-* dev photos in one band 4,454,745 ->
+4,430,359 (-0.55 %; the 7x7 signs alone -0.50 %), 50 photos-train photos at level 6 (bands)
+5,818,764 -> 5,786,487 (-0.55 %), 500 CIFAR validation files 122,464 -> 122,097 (-0.30 %); CPU
+about +5-8 % (encode and decode, min of repeated runs). Mixing the continuity magnitude into the
+7x7 exponents too (``code_mixed3``) was another -0.15 % for about +5 % more time: not taken.
+The neighbours' profiles behind those predictions (and behind every level's edge predictions) are
+summed once per block from its non-zero coefficients when it is coded (``bprof``, ``rprof``),
+instead of from all 64 coefficients of each neighbour again for every block: same values, same
+bytes at every strength.
 
 Measured and dropped (< 0.05 % each): a fast-adapting twin of each context as a third mixer
 input, an APM/SSE stage on the 7x7 zero flags, weight sets per magnitude bucket, mixing the 7x7
@@ -298,6 +312,13 @@ N_MIXE_3 = N_MIXE + 1  # edge exponents: ULTRA's five and the slope prediction's
 Z_EXPE = Z_NZC + 15 * 10 * 64  # edges: half-octave buckets of |slope prediction| (16) x bit length of the edge prediction (0..7)
 Z_SIGNE = Z_EXPE + 128 * N_EDGE * EXP_SLOTS  # edge signs: the edge prediction's sign x the slope prediction's signed bucket
 ULTRA3_PER_SET = Z_SIGNE + N_EDGE * 3 * N_CPB
+# STRONGEST2 (level 6 since coder format 9): STRONGEST with ULTRA3's continuity contexts of the 7x7 and
+# edge signs only, laid out like Z_SIGN7 and Z_SIGNE right after both sets' second contexts; its weights
+# are ULTRA3's (ZW_S7, ZW_SE)
+STRONGEST2 = 7
+Y_SIGN7 = 0
+Y_SIGNE = Y_SIGN7 + 49 * N_CPB * N_CPB
+STRONGEST2_PER_SET = Y_SIGNE + N_EDGE * 3 * N_CPB
 ZW_S7 = 0  # 7x7 signs: code_mixed3 sets (N_INPUTS3 weights) per position
 ZW_SE = ZW_S7 + 49 * N_INPUTS3  # edge signs: code_mixed3 sets per edge coefficient
 ZW_A7 = ZW_SE + N_EDGE * N_INPUTS3  # 7x7 exponents: as ULTRA's (UW_A7, UW_B7, UW_F7), with N_MIX7_3 contexts
@@ -322,7 +343,7 @@ SLOPE_IN = ICOS[0] - ICOS[1]
 SLOPE_OUT = ICOS[6] - ICOS[7]
 # parts of a block for rangecoder.account (bits per part are measured, never coded)
 PART_7X7, PART_EDGES, PART_DC = 0, 1, 2
-SCRATCH_SIZE = 368  # code_plane's working arrays (see there)
+SCRATCH_SIZE = 376  # code_plane's working arrays (see there)
 assert N_EDGE <= 16 and max(N_MIX7_3, N_MIXE_3, N_MIXNZ, N_MIXDC) <= 8  # the sizes code_plane gives them
 ENC_MARGIN = 1 << 15  # free output bytes kept before each block (a block needs < 4 KiB)
 CPB_EDGES = np.array([1, 3, 6, 12, 24], np.int64)
@@ -337,6 +358,17 @@ def _cp_bucket(p):
     for t in CPB_EDGES:
         b += a >= t
     return 5 + b if p > 0 else 5 - b
+
+
+@njit(cache=True, inline="always")
+def _cp_bucket_of(a, b):
+    """``_cp_bucket(div_round(a, b))`` for b > 0, without dividing: |a / b| rounded reaches t exactly
+    when |a| + b // 2 >= t * b."""
+    m = abs(a) + (b >> 1)
+    c = 0
+    for t in CPB_EDGES:
+        c += m >= t * b
+    return 5 + c if a > 0 else 5 - c
 
 
 @njit(cache=True)
@@ -387,26 +419,18 @@ def _wide_magnitude(nb, k):
 
 
 @njit(cache=True, inline="always")
-def _line_sum(blk, q, k0, step, weights, first):
-    """Sum over i = first..7 of coefficient k0 + step * i, dequantized, times ``weights[i]``: a pixel
-    line's value (or slope) at a block edge, for one frequency across it."""
-    s = 0
-    for i in range(first, 8):
-        s += np.int64(blk[k0 + step * i]) * q[k0 + step * i] * weights[i]
-    return s
-
-
-@njit(cache=True, inline="always")
-def edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l):
+def edge_pred(cont_a, cont_l, blk_a, blk_l, q, e, has_a, has_l):
     """Prediction in quarter steps of edge coefficient ``e`` (0-6: row 0, (0, e + 1); 7-13:
-    column 0, (e - 6, 0)) from the neighbour across that edge, once the 7x7 part is known."""
+    column 0, (e - 6, 0)) from the neighbour across that edge, once the 7x7 part is known: what of
+    the neighbour's profile at the shared edge this block's 7x7 coefficients leave unexplained
+    (``cont_a``, ``cont_l``: code_plane's running profiles: the neighbour's line of dequantized
+    coefficients weighted by EDGE_OUT, less this block's 7x7 ones weighted by EDGE_IN)."""
     if e < 7:  # coefficients (v, u) of column u = e + 1, across the edge with the block above
-        k0, step, nb, has_nb, other, has_other = e + 1, 8, blk_a, has_a, blk_l, has_l
+        k0, s, has_nb, other, has_other = e + 1, cont_a[e + 1], has_a, blk_l, has_l
     else:  # coefficients (v, u) of row v = e - 6, across the edge with the left block
-        k0, step, nb, has_nb, other, has_other = 8 * (e - 6), 1, blk_l, has_l, blk_a, has_a
+        k0, s, has_nb, other, has_other = 8 * (e - 6), cont_l[e - 6], has_l, blk_a, has_a
     if not has_nb:
         return 4 * np.int64(other[k0]) if has_other else 0
-    s = _line_sum(nb, q, k0, step, EDGE_OUT, 0) - _line_sum(blk, q, k0, step, EDGE_IN, 1)
     return div_round(4 * s, EDGE_IN[0] * q[k0]) if s else 0
 
 
@@ -531,19 +555,6 @@ def _idct_edges(blk, q, px, half, tmp, nzk, n_nz):
             px[7 - y, x] = (ev - od) >> 12
 
 
-@njit(cache=True, inline="always")
-def _continuity_targets(nb, q, has_nb, line_step, step, cont):
-    """ULTRA3: ``cont[line]`` = a neighbour block's profile along one frequency line, extrapolated half
-    a pixel to the shared edge (x2, pixels x 4096 x dequantized steps): across the upper edge
-    (``line_step`` 1, ``step`` 8) the above block's column-frequency-u profile, across the left edge
-    (8, 1) the left block's row-frequency-v one. Each coded 7x7 coefficient (v, u) of the current
-    block takes its own contribution away (``EDGE_IN``); what is left, divided by the contribution of
-    one step of the next coefficient, predicts it: the edge coefficients (coded after the 7x7) count
-    as zero."""
-    for line in range(1, 8):  # line 0 (the DC's row or column) predicts nothing in the 7x7
-        cont[line] = _line_sum(nb, q, line * line_step, step, EDGE_OUT, 0) if has_nb else 0
-
-
 @njit(cache=True, nogil=True)  # bands are coded in parallel threads
 def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, model, recip, log,
                weights, strength, luma, prev, use_prev, scratch):
@@ -575,10 +586,16 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     right = work[256:272].reshape((2, 8))  # columns 6, 7 of the left block
     colnz, rownz = work[272:280], work[280:288]
     epred = work[288:304]  # the edge predictions of the current block (STRONGEST)
-    cont_a = work[304:312]  # ULTRA3: per column, the above block's pixels at the shared edge ...
-    cont_l = work[312:320]  # ... per row, the left block's
+    # per column u, the above block's column-frequency-u profile extrapolated half a pixel to the
+    # shared edge (x2, pixels x 4096: its dequantized coefficients (v, u) x EDGE_OUT[v]), less what this
+    # block's 7x7 coefficients of column u explain (EDGE_IN) as they are coded; per row v, the same
+    # across the left edge. They give the edge predictions (``edge_pred``) and ULTRA3's and
+    # STRONGEST2's continuity predictions of the 7x7 coefficients.
+    cont_a = work[304:312]
+    cont_l = work[312:320]
     uc7, uce, ucn, ucd = work[320:328], work[328:336], work[336:344], work[344:352]
     uxs, uss = work[352:360], work[360:368]
+    rprof = work[368:376]  # the left block's row profiles at its right edge (``cont_l`` before its 7x7)
     # classic coders are given 2-D NO_WEIGHTS: strength is then 0 when compiling and every mixing
     # branch drops out of that coder (level 1: 7-8 % less encode time, measured)
     strength = strength if weights.ndim == 1 else 0
@@ -596,16 +613,28 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     mixed_hints = use_hints and strength == HINTS_MIXED
     third_base = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * THIRD_PER_SET
     wbase3 = WEIGHT3_BASE + cset * WEIGHT_SETS3
-    ultra = strength >= ULTRA  # ULTRA2 is ULTRA and more
-    ultra2 = strength >= ULTRA2  # ULTRA3 is ULTRA2 and more
+    ultra = ULTRA <= strength <= ULTRA3  # ULTRA2 is ULTRA and more
+    ultra2 = ULTRA2 <= strength <= ULTRA3  # ULTRA3 is ULTRA2 and more
     ultra3 = strength == ULTRA3
+    cont_signs = ultra3 or strength == STRONGEST2  # the signs see the continuity predictions
     zbase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + 2 * ULTRA_PER_SET + 2 * ULTRA2_PER_SET + cset * ULTRA3_PER_SET
     zwbase = ZWEIGHT_BASE + cset * ZW_PER_SET
+    if ultra3:
+        sign7_base, signe_base = zbase + Z_SIGN7, zbase + Z_SIGNE
+    else:  # STRONGEST2's compact layout (unread by the other strengths)
+        ybase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * STRONGEST2_PER_SET
+        sign7_base, signe_base = ybase + Y_SIGN7, ybase + Y_SIGNE
     vbase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + 2 * ULTRA_PER_SET + cset * ULTRA2_PER_SET
     vwbase = UWEIGHT_BASE + 2 * UW_PER_SET + cset * VW_PER_SET
     ubase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * ULTRA_PER_SET
     uwbase = UWEIGHT_BASE + cset * UW_PER_SET
     slope = 0  # ULTRA3: the neighbour's slope across the edge not yet explained by this edge's values
+    # each block's profiles are summed once, from its non-zero coefficients, when it is coded: the
+    # column profiles at its lower edge (for the block below), the row profiles at its right edge
+    # (``rprof``), its row 0's slope at its right edge and its column 0's at its lower edge
+    bprof = np.zeros((nbx, 8), np.int64)
+    bslope = np.zeros(nbx, np.int64)
+    rslope = 0
     dcres = np.zeros((nby, nbx), np.int64)  # DC residuals (ULTRA2's contexts)
     for by in range(nby):
         for bx in range(nbx):
@@ -625,6 +654,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             blk_ar = coefs[by - 1, bx + 1] if has_a and bx + 1 < nbx else blk_a
             blk_y = luma[by * luma.shape[0] // nby, bx * luma.shape[1] // nbx] if use_guide else blk
             blk_p = prev[by * prev.shape[0] // nby, bx * prev.shape[1] // nbx] if use_prev else blk
+            for i in range(8):
+                cont_a[i] = bprof[bx, i] if has_a else 0
+                cont_l[i] = rprof[i] if has_l else 0
 
             # 1. non-zero count of the 7x7 part, 6-bit binary tree
             account(rc, PART_7X7)
@@ -656,8 +688,6 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             ctx = set_base + O_NZ + (NZ_AVG_BUCKET[navg] * N_GUIDE + gb) * 64
             node = 1
             if ultra3:
-                _continuity_targets(blk_a, q, has_a, 1, 8, cont_a)
-                _continuity_targets(blk_l, q, has_l, 8, 1, cont_l)
                 energy = 0
                 reach = 0
                 for i in range(1, 8):  # (a zero profile, as behind an empty neighbour, needs no division)
@@ -754,14 +784,18 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     uwb = uwbase + UW_B7 + NZ_LEFT_BUCKET[left] * EXP_SLOTS * (N_MIX7 + 1)
                 uwa, uwf = uwbase + UW_A7, uwbase + UW_F7
                 sctx3 = -1
+                if cont_signs and not ultra3:  # the buckets alone, without dividing
+                    ba = _cp_bucket_of(4 * cont_a[k & 7], EDGE_IN[k >> 3] * q[k]) if has_a else 5
+                    bl = _cp_bucket_of(4 * cont_l[k >> 3], EDGE_IN[k & 7] * q[k]) if has_l else 5
+                    sctx3 = sign7_base + (j * N_CPB + ba) * N_CPB + bl
                 if ultra3:
                     pa = div_round(4 * cont_a[k & 7], EDGE_IN[k >> 3] * q[k]) if has_a and cont_a[k & 7] != 0 else 0
                     pl = div_round(4 * cont_l[k >> 3], EDGE_IN[k & 7] * q[k]) if has_l and cont_l[k >> 3] != 0 else 0
+                    sctx3 = sign7_base + (j * N_CPB + _cp_bucket(pa)) * N_CPB + _cp_bucket(pl)
                     un = N_MIX7_3
                     uc7[6] = zbase + Z_EXP7 + j + (half_octave(abs(pa) + abs(pl), 15) * 4 + min(left, 4) - 1) * EXP_SLOTS * 49
                     uwa, uwf = zwbase + ZW_A7, zwbase + ZW_F7
                     uwb = zwbase + ZW_B7 + NZ_LEFT_BUCKET[left] * EXP_SLOTS * (N_MIX7_3 + 1)
-                    sctx3 = zbase + Z_SIGN7 + (j * N_CPB + _cp_bucket(pa)) * N_CPB + _cp_bucket(pl)
                 v = code_int(rc, buf, model, recip, log, np.int64(blk[k]), ectx, 49,
                              set_base + O_SIGN7 + j * 9 + sa * 3 + sl,
                              set_base + O_MANT7 + j * MANT_SIZE, 16, mix_w, ectx2, wbase + W_EXP7,
@@ -770,10 +804,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                              third_base + T_EXP7 + j + (hb * 4 + min(left, 4) - 1) * EXP_SLOTS * 49 if mixed_hints else -1,
                              wbase3 + X_EXP7, uc7, un, uwa, uwb, uwf, uxs, uss, sctx3, (zwbase + ZW_S7) // N_INPUTS3 + j)
                 if v != 0:
-                    if ultra3:  # what is left to explain across each edge
-                        d = v * q[k]
-                        cont_a[k & 7] -= d * EDGE_IN[k >> 3]
-                        cont_l[k >> 3] -= d * EDGE_IN[k & 7]
+                    d = v * q[k]  # what is left to explain across each edge
+                    cont_a[k & 7] -= d * EDGE_IN[k >> 3]
+                    cont_l[k >> 3] -= d * EDGE_IN[k & 7]
                     msum += abs(v)
                     left -= 1
                     nzk[n_nz] = k
@@ -792,9 +825,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
             for e in range(N_EDGE):
                 if e == 0 or e == 7:
                     kind = e // 7
-                    if ultra3:  # row 0 (e 0-6) sees the left block's row 0, column 0 the above block's column 0
-                        nb, has_nb, step = (blk_l, has_l, 1) if kind == 0 else (blk_a, has_a, 8)
-                        slope = _line_sum(nb, q, 0, step, SLOPE_OUT, 0) if has_nb else 0
+                    if cont_signs:  # row 0 (e 0-6) sees the left block's row 0, column 0 the above block's column 0
+                        slope = (rslope if has_l else 0) if kind == 0 else (bslope[bx] if has_a else 0)
                     cnt = 0
                     if not decoding:
                         for i in range(1, 8):
@@ -816,7 +848,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                         n_pred = 0
                         total = 0
                         for i in range(e, e + 7):
-                            epred[i] = edge_pred(blk, blk_a, blk_l, q, i, has_a, has_l)
+                            epred[i] = edge_pred(cont_a, cont_l, blk_a, blk_l, q, i, has_a, has_l)
                             n_pred += abs(epred[i]) >= 2
                             total += abs(epred[i])
                         ctx2 = (second_base + S_EDGE_NZ
@@ -852,7 +884,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     edge_nz[by, bx, kind] = edge_left
                 if edge_left == 0:
                     continue
-                pred = epred[e] if strength >= STRONGEST else edge_pred(blk, blk_a, blk_l, q, e, has_a, has_l)
+                pred = epred[e] if strength >= STRONGEST else edge_pred(cont_a, cont_l, blk_a, blk_l, q, e, has_a, has_l)
                 if e < 7:  # row 0, coefficient (0, u)
                     k = e + 1
                     line = colnz[k]
@@ -914,14 +946,18 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     uwb = uwbase + UW_BE + (lb * 3 + min(line, 2)) * EXP_SLOTS * (N_MIXE + 1)
                 uwa, uwf = uwbase + UW_AE, uwbase + UW_FE
                 sctx3 = -1
-                if ultra3:
+                if cont_signs and not ultra3:
                     i = k if e < 7 else k >> 3  # the coefficient's frequency along its line
+                    bs = _cp_bucket_of(4 * slope, SLOPE_IN[i] * q[k]) if (has_l if e < 7 else has_a) else 5
+                    sctx3 = signe_base + (e * 3 + ps) * N_CPB + bs
+                if ultra3:
+                    i = k if e < 7 else k >> 3
                     psl = div_round(4 * slope, SLOPE_IN[i] * q[k]) if slope != 0 and (has_l if e < 7 else has_a) else 0
+                    sctx3 = signe_base + (e * 3 + ps) * N_CPB + _cp_bucket(psl)
                     un = N_MIXE_3
                     uce[5] = zbase + Z_EXPE + e + (half_octave(abs(psl), 15) * 8 + min(pb, 7)) * EXP_SLOTS * N_EDGE
                     uwa, uwf = zwbase + ZW_AE, zwbase + ZW_FE
                     uwb = zwbase + ZW_BE + (lb * 3 + min(line, 2)) * EXP_SLOTS * (N_MIXE_3 + 1)
-                    sctx3 = zbase + Z_SIGNE + (e * 3 + ps) * N_CPB + _cp_bucket(psl)
                 val = code_int(rc, buf, model, recip, log, np.int64(blk[k]), ectx, N_EDGE,
                                set_base + O_SIGNE + ((e * 3 + ps) * N_MAG + pb) * 3 + nsg,
                                set_base + O_MANTE + e * MANT_SIZE, 16, mix_w, ectx2, wbase + W_EXPE,
@@ -930,7 +966,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                                third_base + T_EXPE + e + (hb * N_MAG + pb) * EXP_SLOTS * N_EDGE if mixed_hints else -1,
                                wbase3 + X_EXPE, uce, un, uwa, uwb, uwf, uxs, uss, sctx3, (zwbase + ZW_SE) // N_INPUTS3 + e)
                 if val != 0:
-                    if ultra3:
+                    if cont_signs:
                         slope -= val * q[k] * SLOPE_IN[k if e < 7 else k >> 3]
                     edge_left -= 1
                     nzk[n_nz] = k
@@ -1016,6 +1052,20 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 blk[0] = clamp16(pred + r)
                 rc[DAMAGED] |= blk[0] != pred + r
             dc_px = (np.int64(blk[0]) * q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12
+            rslope = np.int64(blk[0]) * q[0] * SLOPE_OUT[0]  # this block's profiles (see bprof)
+            bslope[bx] = rslope
+            for i in range(8):
+                bprof[bx, i] = 0
+                rprof[i] = 0
+            for t in range(n_nz):
+                k = nzk[t]
+                d = np.int64(blk[k]) * q[k]
+                bprof[bx, k & 7] += d * EDGE_OUT[k >> 3]
+                rprof[k >> 3] += d * EDGE_OUT[k & 7]
+                if k < 8:
+                    rslope += d * SLOPE_OUT[k]
+                elif k & 7 == 0:
+                    bslope[bx] += d * SLOPE_OUT[k >> 3]
             for i in range(8):
                 bottom[bx, 0, i] = px[6, i] + dc_px
                 bottom[bx, 1, i] = px[7, i] + dc_px

@@ -1,5 +1,6 @@
 """Blobs written by the strong coefficient models (strength 1, 2, 4 ULTRA, 5 ULTRA2, 6 ULTRA3 and 7
-STRONGEST2) must decode forever.
+STRONGEST2) must decode forever (HINTS_MIXED2 without hints is STRONGEST2 under version 10; its
+frozen files with hints are tests/frozen/*-mixed2.mlz).
 
 Same rule as test_coder_frozen.py: if this fails after a change to mlzip.coder, the change broke
 old files; give the new model a new strength/flag and keep these decoding. Never edit the blobs.

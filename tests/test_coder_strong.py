@@ -6,11 +6,11 @@ import pytest
 from jpeg_fixtures import make_jpeg
 from mlzip import api as mlzip_api
 from mlzip.coder import api, decode_coefficients, encode_coefficients, strength_for_level
-from mlzip.coder.classic import HINTS_MIXED, STRONG, STRONGEST, STRONGEST2, ULTRA, ULTRA2, ULTRA3
+from mlzip.coder.classic import HINTS_MIXED, HINTS_MIXED2, STRONG, STRONGEST, STRONGEST2, ULTRA, ULTRA2, ULTRA3
 from mlzip.errors import CorruptMember
 from test_coder import FILLS, RNG, SAMPLING, _jpeg_coefficients, _planes, _q, _round_trip, _shapes
 
-STRENGTHS = [STRONG, STRONGEST, HINTS_MIXED, ULTRA, ULTRA2, ULTRA3, STRONGEST2]
+STRENGTHS = [STRONG, STRONGEST, HINTS_MIXED, ULTRA, ULTRA2, ULTRA3, STRONGEST2, HINTS_MIXED2]
 
 
 @pytest.mark.parametrize("strength", STRENGTHS)
@@ -75,22 +75,23 @@ def test_level_mapping():
     assert blobs[0] == encode_coefficients(coefs, _q(1), [(1, 1)])  # strength 0 is the default
     # a learned model's hints are mixed from level 6 (9 included); below, they replace buckets as before
     assert ([strength_for_level(level, learned=True) for level in range(1, 10)]
-            == [0] * 3 + [STRONG] * 2 + [HINTS_MIXED] * 4)
+            == [0] * 3 + [STRONG] * 2 + [HINTS_MIXED2] * 4)
 
 
-def test_mixed_hints_change_the_stream_and_round_trip():
+@pytest.mark.parametrize("mixing, base", [(HINTS_MIXED, STRONGEST), (HINTS_MIXED2, STRONGEST2)])
+def test_mixed_hints_change_the_stream_and_round_trip(mixing, base):
     coefs = _planes([(9, 11)] * 3, FILLS["random_small"])
     hints = [None] + [RNG.integers(0, 13, (9, 11, 64)).astype(np.uint8) for _ in range(2)]
-    mixed = _round_trip(coefs, _q(3, 2), [(1, 1)] * 3, hints=hints, strength=HINTS_MIXED)
-    replaced = _round_trip(coefs, _q(3, 2), [(1, 1)] * 3, hints=hints, strength=STRONGEST)
-    assert mixed[0] >> 4 == api.FORMAT_VERSION + HINTS_MIXED and mixed[5:] != replaced[5:]
-    # without hints HINTS_MIXED codes exactly as STRONGEST (only the version, and so the CRC, differ)
-    plain = encode_coefficients(coefs, _q(3, 2), [(1, 1)] * 3, strength=HINTS_MIXED)
-    assert plain[5:] == encode_coefficients(coefs, _q(3, 2), [(1, 1)] * 3, strength=STRONGEST)[5:]
+    mixed = _round_trip(coefs, _q(3, 2), [(1, 1)] * 3, hints=hints, strength=mixing)
+    replaced = _round_trip(coefs, _q(3, 2), [(1, 1)] * 3, hints=hints, strength=base)
+    assert mixed[0] >> 4 == api.FORMAT_VERSION + mixing and mixed[5:] != replaced[5:]
+    # without hints HINTS_MIXED(2) codes exactly as STRONGEST(2) (only the version, and so the CRC, differ)
+    plain = encode_coefficients(coefs, _q(3, 2), [(1, 1)] * 3, strength=mixing)
+    assert plain[5:] == encode_coefficients(coefs, _q(3, 2), [(1, 1)] * 3, strength=base)[5:]
     # decoding a mixed stream without its hints, or as the bucket model, is detected
     with pytest.raises(CorruptMember):
         decode_coefficients(mixed, [(9, 11)] * 3, _q(3, 2), [(1, 1)] * 3)
-    as_strongest = bytes([(api.FORMAT_VERSION + STRONGEST) << 4 | (mixed[0] & 0xF)]) + mixed[1:]
+    as_strongest = bytes([(api.FORMAT_VERSION + base) << 4 | (mixed[0] & 0xF)]) + mixed[1:]
     with pytest.raises(CorruptMember):
         decode_coefficients(as_strongest, [(9, 11)] * 3, _q(3, 2), [(1, 1)] * 3, hints=hints)
 

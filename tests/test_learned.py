@@ -137,10 +137,11 @@ def test_unknown_model_name_is_refused():
 
 
 # every shipped model has frozen files of its own; the file name's suffix -> the coder's format version it must carry
-_FROZEN_VERSION = {"-strong.mlz": 1, "-strongest.mlz": 2, "-mixed.mlz": 3}
+_FROZEN_VERSION = {"-strong.mlz": 1, "-strongest.mlz": 2, "-mixed.mlz": 3, "-mixed2.mlz": 8}
 
 
 @pytest.mark.parametrize("name", [f"{m}.mlz" for m in SHIPPED] + [f"{m}-mixed.mlz" for m in SHIPPED]
+                         + [f"{m}-mixed2.mlz" for m in SHIPPED]
                          + ["cnn-s-v1-bands.mlz", "rnn-s-v1-bands.mlz", "cnn-xs-v1-strong.mlz", "cnn-xs-v1-strongest.mlz"])
 def test_frozen_learned_files_used_hints(name):
     """The frozen files of the learned models (decoded with the other frozen files) really carry hinted
@@ -157,6 +158,7 @@ def test_frozen_learned_files_used_hints(name):
     assert settings & coder_api.FLAG_HINTS
     assert bool(settings & coder_api.FLAG_BANDS) == name.endswith("-bands.mlz")
     # versions 3 and 4: the STRONG and STRONGEST coders under the learned buckets; 5: hints mixed
+    # (into STRONGEST); 10: into STRONGEST2
     strength = next((v for suffix, v in _FROZEN_VERSION.items() if name.endswith(suffix)), 0)
     assert settings >> 4 == coder_api.FORMAT_VERSION + strength
 

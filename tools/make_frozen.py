@@ -77,6 +77,9 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         # every shipped model's hints mixed into the STRONGEST coder (HINTS_MIXED, version 5; level 9)
         **{f"{m}-mixed.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000130 + i, model=m))]
            for i, m in enumerate(("cnn-xs-v1", "cnn-s-v1", "rnn-xs-v1", "rnn-s-v1", "gan-xs-v1", "gan-s-v1"))},
+        # since coder format 10 the hints are mixed into STRONGEST2 (HINTS_MIXED2; level 9)
+        **{f"{m}-mixed2.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000140 + i, model=m))]
+           for i, m in enumerate(("cnn-xs-v1", "cnn-s-v1", "rnn-xs-v1", "rnn-s-v1", "gan-xs-v1", "gan-s-v1"))},
     }
 
 

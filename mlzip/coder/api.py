@@ -5,7 +5,8 @@ Blob layout (version 2, written now)::
     byte 0      settings: high nibble = format version, low nibble = flags (bit 0: hints
                 used, bit 1: contexts start from the trained prior, bit 2: banded). Versions 2 to
                 9 share this layout and differ in the model: 2 = classic, 3 = STRONG,
-                4 = STRONGEST, 5 = HINTS_MIXED, 6 = ULTRA, 7 = ULTRA2, 8 = ULTRA3, 9 = STRONGEST2 (``strength_for_level``; the
+                4 = STRONGEST, 5 = HINTS_MIXED, 6 = ULTRA, 7 = ULTRA2, 8 = ULTRA3, 9 = STRONGEST2,
+                10 = HINTS_MIXED2 (``strength_for_level``; the
                 models: mlzip.coder.classic)
     bytes 1..4  CRC-32 of byte 0, every byte after the CRC and the coefficients (see
                 ``_checksum``; little endian): damage is detected, never decoded into wrong values
@@ -53,14 +54,14 @@ from mlzip.errors import CorruptMember, LimitExceeded
 from mlzip.jpeg import coefficient_planes
 from mlzip.limits import MAX_JPEG_PIXELS
 
-FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3, 4, 5, 6, 7, 8, 9)
+FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3 to 10)
 FLAG_HINTS = 1
 FLAG_PRIOR = 2  # contexts start from the trained prior (mlzip.coder.prior) instead of p = 1/2
 FLAG_BANDS = 4  # version 2: more than one band, band fields follow the CRC
 _V2_FLAGS = FLAG_HINTS | FLAG_PRIOR | FLAG_BANDS
 KNOWN_FLAGS = {1: FLAG_HINTS | FLAG_PRIOR, 2: _V2_FLAGS, 3: _V2_FLAGS, 4: _V2_FLAGS, 5: _V2_FLAGS, 6: _V2_FLAGS, 7: _V2_FLAGS, 8: _V2_FLAGS,
-               9: _V2_FLAGS}
-MAX_STRENGTH = classic.STRONGEST2
+               9: _V2_FLAGS, 10: _V2_FLAGS}
+MAX_STRENGTH = classic.HINTS_MIXED2
 ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
 # The best level codes every image in one band: no context restarts (0.17 % smaller on the dev
 # corpus's banded photos), no parallel threads (about half the wall-clock speed on those)
@@ -77,6 +78,7 @@ N_CONTEXTS_ULTRA = N_CONTEXTS_STRONG + 2 * classic.ULTRA_PER_SET
 N_CONTEXTS_ULTRA2 = N_CONTEXTS_ULTRA + 2 * classic.ULTRA2_PER_SET
 N_CONTEXTS_ULTRA3 = N_CONTEXTS_ULTRA2 + 2 * classic.ULTRA3_PER_SET
 N_CONTEXTS_STRONGEST2 = N_CONTEXTS_STRONG + 2 * classic.STRONGEST2_PER_SET
+N_CONTEXTS_MIXED2 = N_CONTEXTS_MIXED + 2 * classic.STRONGEST2_PER_SET
 # Images of at most this many blocks (in one band) start from this thread's reused context array,
 # restored through the coder's change log afterwards (rangecoder.restore) instead of a fresh copy
 # of the prior: a 32x32 CIFAR JPEG changes ~3000 of 480,000 contexts, and two 1.9 MB copies
@@ -160,7 +162,8 @@ def _prepare_sampling(sampling, n: int) -> list[tuple[int, int]]:
 
 def strength_for_level(level: int, learned: bool = False) -> int:
     """Container levels -> model strength (the models: mlzip.coder.classic's docstring).
-    ``learned``: a learned model hints the coder; from level 6 its hints are mixed (HINTS_MIXED).
+    ``learned``: a learned model hints the coder; from level 6 its hints are mixed (HINTS_MIXED2:
+    HINTS_MIXED on STRONGEST2 since format 10).
     1-3: classic (fastest); 4-5: STRONG (16 dev photos: 0.85 % fewer coefficient bytes, 300 CIFAR
     validation files 3.6 % fewer; encode +24 %, decode +27 % CPU); 6 (the default):
     STRONGEST2 (STRONGEST, 1.3 % / 3.6 % fewer, encode +65 %, decode +70 % CPU, until format 9;
@@ -179,12 +182,12 @@ def strength_for_level(level: int, learned: bool = False) -> int:
     if level <= 5:
         return classic.STRONG
     if learned:
-        return classic.HINTS_MIXED
+        return classic.HINTS_MIXED2
     return classic.ULTRA3 if level >= ULTRA_LEVEL else classic.STRONGEST2
 
 
 def _strength(settings: int) -> int:
-    """Versions 1 and 2 are the classic model, 3 to 9 the stronger ones."""
+    """Versions 1 and 2 are the classic model, 3 to 10 the stronger ones."""
     return max((settings >> 4) - FORMAT_VERSION, 0)
 
 
@@ -254,11 +257,12 @@ def _rate_table(limit: int) -> np.ndarray:
 def _model_kind(settings: int) -> tuple[int, bool]:
     """What decides the starting contexts: the context layout (0 classic, 1 strong, 2 strong with
     the hints' contexts, 3 strong with ULTRA's extra ones, 4 with ULTRA2's too, 5 with ULTRA3's too,
-    6 strong with STRONGEST2's sign contexts) and whether they start from the prior."""
+    6 strong with STRONGEST2's sign contexts, 7 with the hints' and those) and whether they start from the prior."""
     return _LAYOUTS.get(_strength(settings), 1), bool(settings & FLAG_PRIOR)
 
 
-_LAYOUTS = {0: 0, classic.HINTS_MIXED: 2, classic.ULTRA: 3, classic.ULTRA2: 4, classic.ULTRA3: 5, classic.STRONGEST2: 6}  # strength -> layout
+_LAYOUTS = {0: 0, classic.HINTS_MIXED: 2, classic.ULTRA: 3, classic.ULTRA2: 4, classic.ULTRA3: 5, classic.STRONGEST2: 6,
+            classic.HINTS_MIXED2: 7}  # strength -> layout
 
 
 @functools.cache
@@ -270,7 +274,7 @@ def _pristine(kind: tuple[int, bool]) -> np.ndarray:
     model = prior.initial_model(n, prior.STRONG if layout else prior.CLASSIC) if from_prior else rangecoder.new_contexts(n)
     if layout >= 2:  # the hints' (ULTRA's extra) contexts start at p = 1/2 (no prior)
         total = {2: N_CONTEXTS_MIXED, 3: N_CONTEXTS_ULTRA, 4: N_CONTEXTS_ULTRA2, 5: N_CONTEXTS_ULTRA3,
-                 6: N_CONTEXTS_STRONGEST2}[layout]
+                 6: N_CONTEXTS_STRONGEST2, 7: N_CONTEXTS_MIXED2}[layout]
         model = np.concatenate([model, rangecoder.new_contexts(total - n)])
     model.setflags(write=False)
     return model

@@ -148,6 +148,10 @@ summed once per block from its non-zero coefficients when it is coded (``bprof``
 instead of from all 64 coefficients of each neighbour again for every block: same values, same
 bytes at every strength.
 
+HINTS_MIXED2 (levels 6-9 with a learned model since coder format 10) is HINTS_MIXED on STRONGEST2:
+the hints' third contexts and STRONGEST2's sign contexts both (before it, a learned model's hints were
+mixed into STRONGEST, which is now 0.55 % larger than the default without a model).
+
 Measured and dropped (< 0.05 % each): a fast-adapting twin of each context as a third mixer
 input, an APM/SSE stage on the 7x7 zero flags, weight sets per magnitude bucket, mixing the 7x7
 non-zero count or the DC exponents with second contexts, finer 7x7 magnitude buckets, other
@@ -316,6 +320,9 @@ ULTRA3_PER_SET = Z_SIGNE + N_EDGE * 3 * N_CPB
 # edge signs only, laid out like Z_SIGN7 and Z_SIGNE right after both sets' second contexts; its weights
 # are ULTRA3's (ZW_S7, ZW_SE)
 STRONGEST2 = 7
+# HINTS_MIXED2 (levels 6-9 with a learned model since coder format 10): HINTS_MIXED on STRONGEST2, its
+# sign contexts after both sets' third ones
+HINTS_MIXED2 = 8
 Y_SIGN7 = 0
 Y_SIGNE = Y_SIGN7 + 49 * N_CPB * N_CPB
 STRONGEST2_PER_SET = Y_SIGNE + N_EDGE * 3 * N_CPB
@@ -610,19 +617,20 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     cset = set_base // CONTEXTS_PER_SET
     second_base = 2 * CONTEXTS_PER_SET + cset * SECOND_PER_SET
     wbase = cset * WEIGHT_SETS
-    mixed_hints = use_hints and strength == HINTS_MIXED
+    mixed_hints = use_hints and (strength == HINTS_MIXED or strength == HINTS_MIXED2)
     third_base = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * THIRD_PER_SET
     wbase3 = WEIGHT3_BASE + cset * WEIGHT_SETS3
     ultra = ULTRA <= strength <= ULTRA3  # ULTRA2 is ULTRA and more
     ultra2 = ULTRA2 <= strength <= ULTRA3  # ULTRA3 is ULTRA2 and more
     ultra3 = strength == ULTRA3
-    cont_signs = ultra3 or strength == STRONGEST2  # the signs see the continuity predictions
+    cont_signs = ultra3 or strength == STRONGEST2 or strength == HINTS_MIXED2  # the signs see the continuity predictions
     zbase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + 2 * ULTRA_PER_SET + 2 * ULTRA2_PER_SET + cset * ULTRA3_PER_SET
     zwbase = ZWEIGHT_BASE + cset * ZW_PER_SET
     if ultra3:
         sign7_base, signe_base = zbase + Z_SIGN7, zbase + Z_SIGNE
-    else:  # STRONGEST2's compact layout (unread by the other strengths)
-        ybase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * STRONGEST2_PER_SET
+    else:  # STRONGEST2's compact layout (unread by the other strengths), after the third contexts if any
+        ybase = (2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + (2 * THIRD_PER_SET if strength == HINTS_MIXED2 else 0)
+                 + cset * STRONGEST2_PER_SET)
         sign7_base, signe_base = ybase + Y_SIGN7, ybase + Y_SIGNE
     vbase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + 2 * ULTRA_PER_SET + cset * ULTRA2_PER_SET
     vwbase = UWEIGHT_BASE + 2 * UW_PER_SET + cset * VW_PER_SET

@@ -160,3 +160,13 @@ def test_ultra_with_hints_round_trips(strength):
     coefs = _planes([(6, 7)] * 3, FILLS["random_small"])
     hints = [None] + [RNG.integers(0, 13, (6, 7, 64)).astype(np.uint8) for _ in range(2)]
     _round_trip(coefs, _q(3, 2), [(1, 1)] * 3, hints=hints, strength=strength)
+
+
+def test_continuity_buckets_without_dividing_equal_the_divided_ones():
+    """STRONGEST2 buckets its continuity predictions by comparison (_cp_bucket_of); ULTRA3 divides first
+    and buckets the quotient: for every positive divisor the two must agree."""
+    from mlzip.coder.classic import _cp_bucket, _cp_bucket_of, div_round
+
+    for b in (1, 2, 3, 7, 306, 2896, 2896 * 255, 5792 * 65535):
+        for a in list(range(-60 * b, 60 * b + 1, max(b // 8, 1)))[:4000] + [-(1 << 40), 1 << 40, b // 2, -(b // 2)]:
+            assert _cp_bucket_of(a, b) == _cp_bucket(div_round(a, b)), (a, b)

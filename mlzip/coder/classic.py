@@ -792,14 +792,13 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     uwb = uwbase + UW_B7 + NZ_LEFT_BUCKET[left] * EXP_SLOTS * (N_MIX7 + 1)
                 uwa, uwf = uwbase + UW_A7, uwbase + UW_F7
                 sctx3 = -1
-                if cont_signs and not ultra3:  # the buckets alone, without dividing
+                if cont_signs:  # the predictions' sign buckets, without dividing
                     ba = _cp_bucket_of(4 * cont_a[k & 7], EDGE_IN[k >> 3] * q[k]) if has_a else 5
                     bl = _cp_bucket_of(4 * cont_l[k >> 3], EDGE_IN[k & 7] * q[k]) if has_l else 5
                     sctx3 = sign7_base + (j * N_CPB + ba) * N_CPB + bl
-                if ultra3:
+                if ultra3:  # and their magnitudes for the exponent
                     pa = div_round(4 * cont_a[k & 7], EDGE_IN[k >> 3] * q[k]) if has_a and cont_a[k & 7] != 0 else 0
                     pl = div_round(4 * cont_l[k >> 3], EDGE_IN[k & 7] * q[k]) if has_l and cont_l[k >> 3] != 0 else 0
-                    sctx3 = sign7_base + (j * N_CPB + _cp_bucket(pa)) * N_CPB + _cp_bucket(pl)
                     un = N_MIX7_3
                     uc7[6] = zbase + Z_EXP7 + j + (half_octave(abs(pa) + abs(pl), 15) * 4 + min(left, 4) - 1) * EXP_SLOTS * 49
                     uwa, uwf = zwbase + ZW_A7, zwbase + ZW_F7
@@ -954,14 +953,12 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                     uwb = uwbase + UW_BE + (lb * 3 + min(line, 2)) * EXP_SLOTS * (N_MIXE + 1)
                 uwa, uwf = uwbase + UW_AE, uwbase + UW_FE
                 sctx3 = -1
-                if cont_signs and not ultra3:
-                    i = k if e < 7 else k >> 3  # the coefficient's frequency along its line
+                i = k if e < 7 else k >> 3  # the coefficient's frequency along its line
+                if cont_signs:
                     bs = _cp_bucket_of(4 * slope, SLOPE_IN[i] * q[k]) if (has_l if e < 7 else has_a) else 5
                     sctx3 = signe_base + (e * 3 + ps) * N_CPB + bs
                 if ultra3:
-                    i = k if e < 7 else k >> 3
                     psl = div_round(4 * slope, SLOPE_IN[i] * q[k]) if slope != 0 and (has_l if e < 7 else has_a) else 0
-                    sctx3 = signe_base + (e * 3 + ps) * N_CPB + _cp_bucket(psl)
                     un = N_MIXE_3
                     uce[5] = zbase + Z_EXPE + e + (half_octave(abs(psl), 15) * 8 + min(pb, 7)) * EXP_SLOTS * N_EDGE
                     uwa, uwf = zwbase + ZW_AE, zwbase + ZW_FE
@@ -1060,9 +1057,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 blk[0] = clamp16(pred + r)
                 rc[DAMAGED] |= blk[0] != pred + r
             dc_px = (np.int64(blk[0]) * q[0] * ICOS[0, 0] * ICOS[0, 0]) >> 12
-            rslope = np.int64(blk[0]) * q[0] * SLOPE_OUT[0]  # this block's profiles (see bprof)
-            bslope[bx] = rslope
-            for i in range(8):
+            for i in range(8):  # this block's profiles (see bprof)
                 bprof[bx, i] = 0
                 rprof[i] = 0
             for t in range(n_nz):
@@ -1070,10 +1065,15 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
                 d = np.int64(blk[k]) * q[k]
                 bprof[bx, k & 7] += d * EDGE_OUT[k >> 3]
                 rprof[k >> 3] += d * EDGE_OUT[k & 7]
-                if k < 8:
-                    rslope += d * SLOPE_OUT[k]
-                elif k & 7 == 0:
-                    bslope[bx] += d * SLOPE_OUT[k >> 3]
+            if cont_signs:  # and slopes (only the continuity sign contexts read them)
+                rslope = np.int64(blk[0]) * q[0] * SLOPE_OUT[0]
+                bslope[bx] = rslope
+                for t in range(n_nz):
+                    k = nzk[t]
+                    if k < 8:
+                        rslope += np.int64(blk[k]) * q[k] * SLOPE_OUT[k]
+                    elif k & 7 == 0:
+                        bslope[bx] += np.int64(blk[k]) * q[k] * SLOPE_OUT[k >> 3]
             for i in range(8):
                 bottom[bx, 0, i] = px[6, i] + dc_px
                 bottom[bx, 1, i] = px[7, i] + dc_px

@@ -154,7 +154,7 @@ def compress_cmd(
         int,
         typer.Option(
             "--level", "-L", min=1, max=9, metavar="N",
-            help="Level 1 (fast) to 9 (best): JPEG coefficient model 1-3 classic, 4-5 STRONG, 6 STRONGEST2, 7-9 ULTRA3 (9: one band, no threads); also -1 ... -9, --fast (= -1), --best (= -9).",
+            help="Level 1 (fast) to 9 (best): JPEG coefficient model 1-3 classic, 4-5 STRONG, 6 STRONGEST2, 7-9 ULTRA4 (9: one band, no threads); also -1 ... -9, --fast (= -1), --best (= -9).",
         ),
     ] = 6,
     to_stdout: ToStdout = False,

@@ -77,7 +77,7 @@ def test_extreme_planes_in_bands(grid, fill):
     (S420, [(9, 14), (5, 7), (5, 7)]),
     (S444, [(2, 4), (6, 4), (6, 4)]),    # luma shorter than chroma: bands without a luma guide
 ])
-@pytest.mark.parametrize("strength", [1, 2, 7])  # STRONG, STRONGEST, STRONGEST2 (the default's)
+@pytest.mark.parametrize("strength", [1, 2, 7, 9])  # STRONG, STRONGEST, STRONGEST2 (the default's), ULTRA4 (levels 7-8)
 def test_strong_models_in_bands(sampling, shapes, strength):
     """The strong models read the band's rows of luma and of the previous plane and keep their
     mixer weights per band: same bytes with any thread count, every split decodes."""

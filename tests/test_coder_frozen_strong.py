@@ -1,5 +1,5 @@
-"""Blobs written by the strong coefficient models (strength 1, 2, 4 ULTRA, 5 ULTRA2, 6 ULTRA3 and 7
-STRONGEST2) must decode forever (HINTS_MIXED2 without hints is STRONGEST2 under version 10; its
+"""Blobs written by the strong coefficient models (strength 1, 2, 4 ULTRA, 5 ULTRA2, 6 ULTRA3, 7
+STRONGEST2 and 9 ULTRA4) must decode forever (HINTS_MIXED2 without hints is STRONGEST2 under version 10; its
 frozen files with hints are tests/frozen/*-mixed2.mlz).
 
 Same rule as test_coder_frozen.py: if this fails after a change to mlzip.coder, the change broke
@@ -120,6 +120,24 @@ b2de2868019ada39042730b808cd5f13b1ab561d0c330d761fc8616ff81f66838cea77d094cbcd67
 7bc21d0e0fd51e15eefb1ec2621e652fbae483675af8e16726d5a59e262db9018e4f87295e7d1b720d6e6a1a2ded8add
 15988ed7f50d57894df40803bedc1a933472f9fb7c
 """.replace("\n", "")),
+    # ULTRA4 (format version 11)
+    9: bytes.fromhex("""
+b28b16b3f475ecfa88a2eb6bd83a65a083fb480d48affa28aad9efb4b5d0aa06bee2f25feb112eeeb2cce482b0be731d
+d9423049b49f656c48d05dfd10065086f665152c9dee749b4f941c5d240d1f9a7556a8417640ee58edd177e29e604e1e
+36d3adccc6c71f50a4b0ded8827f30544cb0a378fcb2cb8ac0981df2c1dddc0854630839635ac9fc490e42525590a4e6
+869439b9f6fc926db09ce819539720285162da6d1fd935a14f14e2fdc4f02d50a116afb9d75474e7a7bb81375d3adcb4
+a544aaead1ab9f1d19550befbc4c37907cf03f69dd667fc43c2465643c334321f15a39a8418c7323510d3fec62b46abb
+dbfda0f2119ca32399dcb70f889d2a0170cf008ab9aae687087927946f92db6b87d04f6231d0e2ebe62bcab8a14f951b
+55ff8c774dbdef6447171e92028722f9e4d0e42b647e977389878df9150b6473697ce4e8631b9307c43c296b8afe7e30
+7b55a49abf5d9df73811d618483f7e058bf797430324eb351dca0d55e570909c2f623ff727fc3b4e046a5338d2077c42
+3a4d23fb1006fe5586274ad183ca0a66831abe93bdbabcbff3e4c1c0529a6f3b7cdb6e6dfc52671f216b79b1456adf46
+493eaa69ea3975bf22b47e1eae306e9441f8322d5140b989e975f43a85973df0ccea5579b074c20dae4a1930500132cd
+1b137b143e407dca30bdaefdda77cc4a9ac17e8d2de1015d10a061f6135366c8885c1881263561c5e3ba047414a17738
+0b808eaa8064fd2dabb50c33d1be930b121b621f72d87189d2e87ed1fb978d760d5f4f84e7ebbebde643b4b51836e80a
+b75e4da7a7f14e590fa7947c99c78293e2b17c811c03c0fa350d2836bd6ff5f4548669a660c80ce07b73c15c311ef850
+5a40887bbcd0a78e77e5aee39f5be9b07a80c1762b4b2fd7ddf2838248003c572cb76b7c78847bb3384638faa82a1143
+c0
+""".replace("\n", "")),
 }
 
 
@@ -137,11 +155,13 @@ def test_encoder_still_writes_the_frozen_strong_blob(strength):
 
 
 @pytest.mark.parametrize("name, strength", [("classic-ultra-v1.mlz", 4), ("classic-ultra2-v1.mlz", 5),
-                                            ("classic-ultra3-v1.mlz", 6), ("classic-strongest2-v1.mlz", 7)])
+                                            ("classic-ultra3-v1.mlz", 6), ("classic-strongest2-v1.mlz", 7),
+                                            ("classic-ultra4-v1.mlz", 9)])
 def test_frozen_ultra_file_decodes_and_is_ultra(name, strength):
     """tests/frozen/classic-ultra-v1.mlz, classic-ultra2-v1.mlz and classic-ultra3-v1.mlz (level 9,
     tools/make_frozen.py): their coefficients are coded by ULTRA (format version 6), ULTRA2 (7) and
-    ULTRA3 (8); classic-strongest2-v1.mlz (level 6) by STRONGEST2 (9); each file decodes to its original."""
+    ULTRA3 (8); classic-strongest2-v1.mlz (level 6) by STRONGEST2 (9); classic-ultra4-v1.mlz (level 9) by
+    ULTRA4 (11); each file decodes to its original."""
     import hashlib
     import json
     from pathlib import Path

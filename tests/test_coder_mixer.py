@@ -127,9 +127,20 @@ class ReferenceMixerN(ReferenceCoder):
     """N contexts, two first-layer weight sets (each learning from its own output) and a second
     layer mixing their logits: mixer.code_mixed_n, written plainly."""
 
-    def __init__(self, n_contexts: int, limit: int, weights: list[int]):
+    def __init__(self, n_contexts: int, limit: int, weights: list[int], apm: bool = False):
         super().__init__(n_contexts, limit)
-        self.w = list(weights)
+        self.w = list(weights) + (mixer.new_apm().tolist() if apm else [])
+        self.apm = apm
+
+    def _refined(self, p, y, wb, ctx0):
+        """The APM stage (classic.ULTRA4): two tables' interpolated knots, then the nearer ones move."""
+        base = len(self.w) - mixer.APM_SIZE
+        x = y + 2048
+        frac = x & 127
+        h = ((ctx0 * 0x9E3779B97F4A7C15) % (1 << 64)) >> (64 - mixer.APM_HASH_BITS)
+        js = [base + (wb >> 2) * 33 + (x >> 7), base + (mixer.APM_SETS + h) * 33 + (x >> 7)]
+        a1, a2 = ((self.w[j] * (128 - frac) + self.w[j + 1] * frac) >> 7 for j in js)
+        return min(max((p + 2 * a1 + a2) >> 2, rc_mod.PROB_MIN), rc_mod.PROB_MAX), [j + (frac >= 64) for j in js]
 
     def encode_n(self, ctxs, wa, wb, wf, bit):
         x = [ref_stretch(self.prob[c]) for c in ctxs] + [256]
@@ -140,8 +151,15 @@ class ReferenceMixerN(ReferenceCoder):
             ys.append(min(max(dot, -2047), 2047))
         xf = ys + [256]
         dot = sum(self.w[wf + i] * xf[i] for i in range(3)) >> 16
-        p = min(max(ref_squash(min(max(dot, -2047), 2047)), rc_mod.PROB_MIN), rc_mod.PROB_MAX)
-        self.encode_p(p, bit)
+        y = min(max(dot, -2047), 2047)
+        p = min(max(ref_squash(y), rc_mod.PROB_MIN), rc_mod.PROB_MAX)
+        if self.apm:
+            q, nearer = self._refined(p, y, wb, ctxs[0])
+            self.encode_p(q, bit)
+            for j in nearer:
+                self.w[j] += ((bit << 16) - self.w[j]) >> mixer.APM_RATE
+        else:
+            self.encode_p(p, bit)
         err = ((bit << 16) - p) * mixer.FINAL_LEARNING_RATE
         for i in range(3):
             self.w[wf + i] += (xf[i] * err) >> mixer.LEARNING_SHIFT
@@ -189,10 +207,14 @@ def _numba_code_n(ctxs, was, wbs, wfs, bits, w, data=None):
 
 
 
+@pytest.mark.parametrize("apm", [False, True], ids=["mixed", "apm"])
 @pytest.mark.parametrize("n_ctx", [1, 5, 6])
-def test_n_context_mixer_matches_reference_and_inverts(n_ctx):
+def test_n_context_mixer_matches_reference_and_inverts(n_ctx, apm):
+    """Without and with the APM tables after the weights (classic.ULTRA4)."""
     ctxs, was, wbs, wfs, bits, w = _n_decisions(n_ctx, 3000, seed=7 + n_ctx)
-    ref = ReferenceMixerN(8 * n_ctx, 30, w.tolist())
+    ref = ReferenceMixerN(8 * n_ctx, 30, w.tolist(), apm)
+    if apm:
+        w = np.concatenate([w, mixer.new_apm()])
     for row, a, b, f, bit in zip(ctxs.tolist(), was.tolist(), wbs.tolist(), wfs.tolist(), bits.tolist()):
         ref.encode_n(row, a, b, f, bit)
     coded = _numba_code_n(ctxs, was, wbs, wfs, bits, w)

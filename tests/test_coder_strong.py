@@ -6,11 +6,11 @@ import pytest
 from jpeg_fixtures import make_jpeg
 from mlzip import api as mlzip_api
 from mlzip.coder import api, decode_coefficients, encode_coefficients, strength_for_level
-from mlzip.coder.classic import HINTS_MIXED, HINTS_MIXED2, STRONG, STRONGEST, STRONGEST2, ULTRA, ULTRA2, ULTRA3
+from mlzip.coder.classic import HINTS_MIXED, HINTS_MIXED2, STRONG, STRONGEST, STRONGEST2, ULTRA, ULTRA2, ULTRA3, ULTRA4
 from mlzip.errors import CorruptMember
 from test_coder import FILLS, RNG, SAMPLING, _jpeg_coefficients, _planes, _q, _round_trip, _shapes
 
-STRENGTHS = [STRONG, STRONGEST, HINTS_MIXED, ULTRA, ULTRA2, ULTRA3, STRONGEST2, HINTS_MIXED2]
+STRENGTHS = [STRONG, STRONGEST, HINTS_MIXED, ULTRA, ULTRA2, ULTRA3, STRONGEST2, HINTS_MIXED2, ULTRA4]
 
 
 @pytest.mark.parametrize("strength", STRENGTHS)
@@ -63,14 +63,14 @@ def test_jpegs_round_trip_at_each_strength(level, args):
 
 
 def test_level_mapping():
-    assert [strength_for_level(level) for level in range(1, 10)] == [0] * 3 + [STRONG] * 2 + [STRONGEST2] + [ULTRA3] * 3
+    assert [strength_for_level(level) for level in range(1, 10)] == [0] * 3 + [STRONG] * 2 + [STRONGEST2] + [ULTRA4] * 3
     with pytest.raises(ValueError):
         strength_for_level(10)
     coefs = _planes([(3, 3)], FILLS["random_small"])
     blobs = [encode_coefficients(coefs, _q(1), [(1, 1)], level=lv, strength=strength_for_level(lv))
              for lv in range(1, 10)]
     assert len(set(blobs[:3])) == 1 and len(set(blobs[3:5])) == 1 and len(set(blobs[6:])) == 1 and len(set(blobs)) == 4
-    assert blobs[6][0] >> 4 == api.FORMAT_VERSION + ULTRA3
+    assert blobs[6][0] >> 4 == api.FORMAT_VERSION + ULTRA4
     assert blobs[5][0] >> 4 == api.FORMAT_VERSION + STRONGEST2
     assert blobs[0] == encode_coefficients(coefs, _q(1), [(1, 1)])  # strength 0 is the default
     # a learned model's hints are mixed from level 6 (9 included); below, they replace buckets as before
@@ -121,9 +121,9 @@ def test_strong_blob_without_prior_round_trips(monkeypatch):
 @pytest.mark.parametrize("args", [dict(quality=85, subsampling=2), dict(quality=60, subsampling=0),
                                   dict(quality=90, mode="L"), dict(quality=75, subsampling=1)], ids=str)
 @pytest.mark.parametrize("size", [(1, 1), (7, 5), (16, 16), (97, 71)])
-@pytest.mark.parametrize("strength", [ULTRA, ULTRA2, ULTRA3, STRONGEST2])
+@pytest.mark.parametrize("strength", [ULTRA, ULTRA2, ULTRA3, STRONGEST2, ULTRA4])
 def test_ultra_round_trips_pillow_jpegs(tmp_path, args, size, strength):
-    """ULTRA, ULTRA2, ULTRA3 and STRONGEST2 (which shares ULTRA3's continuity predictions) on Pillow-made
+    """ULTRA, ULTRA2, ULTRA3, STRONGEST2 (which shares ULTRA3's continuity predictions) and ULTRA4 on Pillow-made
     JPEGs: 4:2:0, 4:4:4 and 4:2:2 colour, grayscale, tiny and odd sizes."""
     jpeglib = pytest.importorskip("jpeglib")
     data = make_jpeg(*size, seed=size[0], **args)
@@ -149,14 +149,17 @@ def test_ultra_is_smaller_than_strongest_on_a_photo_like_image(tmp_path):
     assert len(_round_trip(coefs, qts, samp, level=9, strength=ULTRA3)) < len(ultra2)
     # the signs' continuity contexts alone (STRONGEST2) against STRONGEST
     assert len(_round_trip(coefs, qts, samp, level=9, strength=STRONGEST2)) < len(strongest)
-    # and through the levels: 9 (ULTRA3) against 6 (STRONGEST2)
+    # the APMs (ULTRA4) against ULTRA3 without them
+    assert len(_round_trip(coefs, qts, samp, level=9, strength=ULTRA4)) < len(
+        _round_trip(coefs, qts, samp, level=9, strength=ULTRA3))
+    # and through the levels: 9 (ULTRA4) against 6 (STRONGEST2)
     assert len(encode_coefficients(coefs, qts, samp, level=9, strength=strength_for_level(9))) < len(
         encode_coefficients(coefs, qts, samp, level=6, strength=strength_for_level(6)))
 
 
-@pytest.mark.parametrize("strength", [ULTRA, ULTRA2, ULTRA3])
+@pytest.mark.parametrize("strength", [ULTRA, ULTRA2, ULTRA3, ULTRA4])
 def test_ultra_with_hints_round_trips(strength):
-    """ULTRA(2, 3) is not chosen with a learned model, but a caller may give hints: they replace buckets."""
+    """ULTRA(2, 3, 4) is not chosen with a learned model, but a caller may give hints: they replace buckets."""
     coefs = _planes([(6, 7)] * 3, FILLS["random_small"])
     hints = [None] + [RNG.integers(0, 13, (6, 7, 64)).astype(np.uint8) for _ in range(2)]
     _round_trip(coefs, _q(3, 2), [(1, 1)] * 3, hints=hints, strength=strength)

@@ -65,6 +65,8 @@ def _members() -> dict[str, list[tuple[bytes, dict]]]:
         "classic-ultra2-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000006))],
         # level 9 since coder format version 8: ULTRA3 (classic-ultra2-v1.mlz stays ULTRA2's, version 7)
         "classic-ultra3-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000008))],
+        # level 9 since coder format version 11: ULTRA4 (classic-ultra3-v1.mlz stays ULTRA3's, version 8)
+        "classic-ultra4-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000010))],
         # level 6 since coder format version 9: STRONGEST2 (classic-strongest-v1.mlz stays STRONGEST's, 4)
         "classic-strongest2-v1.mlz": [(SAMPLE_JPEG, dict(name="sample.jpg", mtime=1764000009))],
         # a JPEG whose Exif thumbnail (and Photoshop's copy of it) is coded apart (a fourth section),
@@ -102,7 +104,7 @@ def _coder_bands(file_name: str):
 
 # The level each file is written at (others: 9). The JPEG files made before the strong models were
 # written at 9 when every level coded the classic way; levels 1-3 still do. classic-strongest-v1.mlz
-# was written at 9 when 9 meant STRONGEST (6 still does; 7-9 were ULTRA in classic-ultra-v1.mlz, ULTRA2 in classic-ultra2-v1.mlz, ULTRA3 since classic-ultra3-v1.mlz).
+# was written at 9 when 9 meant STRONGEST (6 still does; 7-9 were ULTRA in classic-ultra-v1.mlz, ULTRA2 in classic-ultra2-v1.mlz, ULTRA3 in classic-ultra3-v1.mlz, ULTRA4 since classic-ultra4-v1.mlz).
 LEVELS = {"thumbnail-appended-v1.mlz": 6, "classic-strong-v1.mlz": 4, "classic-strongest2-v1.mlz": 6, "cnn-xs-v1-strongest.mlz": 6, "classic-strongest-v1.mlz": 9, "cnn-xs-v1-strong.mlz": 4,
           **{name: 3 for name in ("classic-v1.mlz", "classic-v2-bands.mlz", "cnn-xs-v1.mlz", "cnn-s-v1.mlz",
                                   "cnn-s-v1-bands.mlz", "rnn-xs-v1.mlz", "rnn-s-v1.mlz", "rnn-s-v1-bands.mlz",

@@ -16,15 +16,16 @@ The default predictor is the hand-made classic one (:mod:`mlzip.coder.classic`),
 starting from a trained prior (:mod:`mlzip.coder.prior`, file ``classic_prior_v1.bin``).
 
 ``strength`` picks the model (recorded in the blob's format version: 1, 2 classic, 3 STRONG, 4 STRONGEST,
-5 HINTS_MIXED, 6 ULTRA, 7 ULTRA2, 8 ULTRA3, 9 STRONGEST2, 10 HINTS_MIXED2, so decoding needs no
+5 HINTS_MIXED, 6 ULTRA, 7 ULTRA2, 8 ULTRA3, 9 STRONGEST2, 10 HINTS_MIXED2, 11 ULTRA4, so decoding needs no
 argument): 0 = the classic model (:mod:`mlzip.coder.classic`, the only one of the first files),
 1 = STRONG and 2 = STRONGEST (more contexts, some decisions mixed from two contexts by
 :mod:`mlzip.coder.mixer`; listed in classic's docstring), 3 = HINTS_MIXED (a learned model's hints
 mixed in), 4 = ULTRA (STRONGEST with more contexts mixed by a two-layer mixer), 5 = ULTRA2 (ULTRA with the edge
 non-zero counts and DC mixed too), 6 = ULTRA3 (ULTRA2 with every 7x7 coefficient predicted by pixel
 continuity with the above and left blocks), 7 = STRONGEST2 (STRONGEST whose signs also see ULTRA3's
-continuity predictions), 8 = HINTS_MIXED2 (HINTS_MIXED on STRONGEST2). ``strength_for_level`` maps the
-container's ``-1 … -9``: 1-3 classic, 4-5 STRONG, 6 STRONGEST2 (STRONGEST until format 9), 7-9 ULTRA3 (ULTRA until format 7, ULTRA2 until 8; HINTS_MIXED2 from 6 with a
+continuity predictions), 8 = HINTS_MIXED2 (HINTS_MIXED on STRONGEST2), 9 = ULTRA4 (ULTRA3 with APM stages after
+its two-layer mixer). ``strength_for_level`` maps the
+container's ``-1 … -9``: 1-3 classic, 4-5 STRONG, 6 STRONGEST2 (STRONGEST until format 9), 7-9 ULTRA4 (ULTRA until format 7, ULTRA2 until 8, ULTRA3 until 11; HINTS_MIXED2 from 6 with a
 learned model, HINTS_MIXED until format 10; see its docstring for measured
 sizes and speeds). ``level`` itself changes nothing else, but that level 9 codes every image in one band. Measured alternative: without
 the pixel-continuity edge predictions the coder was about 10 % faster and 1.1 % larger.

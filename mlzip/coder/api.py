@@ -4,9 +4,9 @@ Blob layout (version 2, written now)::
 
     byte 0      settings: high nibble = format version, low nibble = flags (bit 0: hints
                 used, bit 1: contexts start from the trained prior, bit 2: banded). Versions 2 to
-                9 share this layout and differ in the model: 2 = classic, 3 = STRONG,
+                11 share this layout and differ in the model: 2 = classic, 3 = STRONG,
                 4 = STRONGEST, 5 = HINTS_MIXED, 6 = ULTRA, 7 = ULTRA2, 8 = ULTRA3, 9 = STRONGEST2,
-                10 = HINTS_MIXED2 (``strength_for_level``; the
+                10 = HINTS_MIXED2, 11 = ULTRA4 (``strength_for_level``; the
                 models: mlzip.coder.classic)
     bytes 1..4  CRC-32 of byte 0, every byte after the CRC and the coefficients (see
                 ``_checksum``; little endian): damage is detected, never decoded into wrong values
@@ -54,19 +54,19 @@ from mlzip.errors import CorruptMember, LimitExceeded
 from mlzip.jpeg import coefficient_planes
 from mlzip.limits import MAX_JPEG_PIXELS
 
-FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3 to 10)
+FORMAT_VERSION = 2  # the classic model; + strength for the stronger ones (3 to 11)
 FLAG_HINTS = 1
 FLAG_PRIOR = 2  # contexts start from the trained prior (mlzip.coder.prior) instead of p = 1/2
 FLAG_BANDS = 4  # version 2: more than one band, band fields follow the CRC
 _V2_FLAGS = FLAG_HINTS | FLAG_PRIOR | FLAG_BANDS
 KNOWN_FLAGS = {1: FLAG_HINTS | FLAG_PRIOR, 2: _V2_FLAGS, 3: _V2_FLAGS, 4: _V2_FLAGS, 5: _V2_FLAGS, 6: _V2_FLAGS, 7: _V2_FLAGS, 8: _V2_FLAGS,
-               9: _V2_FLAGS, 10: _V2_FLAGS}
-MAX_STRENGTH = classic.HINTS_MIXED2
+               9: _V2_FLAGS, 10: _V2_FLAGS, 11: _V2_FLAGS}
+MAX_STRENGTH = classic.ULTRA4
 ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
 # The best level codes every image in one band: no context restarts (0.17 % smaller on the dev
 # corpus's banded photos), no parallel threads (about half the wall-clock speed on those)
 ONE_BAND_LEVEL = 9
-ULTRA_LEVEL = 7  # the first level coded with ULTRA (without a learned model)
+ULTRA_LEVEL = 7  # the first level coded with the ULTRA family (ULTRA4 now; without a learned model)
 LUMA_GUIDE = True
 USE_PRIOR = True
 # block grids past this (per component) are refused: the JPEG layer rejects such images earlier
@@ -169,7 +169,8 @@ def strength_for_level(level: int, learned: bool = False) -> int:
     STRONGEST2 (STRONGEST, 1.3 % / 3.6 % fewer, encode +65 %, decode +70 % CPU, until format 9;
     STRONGEST2 against STRONGEST: 50 photos-train photos 0.55 % fewer, 500 CIFAR validation files
     0.30 % fewer, encode and decode about +5-8 % CPU); 7-9 without a learned model:
-    ULTRA3 (ULTRA2 with pixel-continuity predictions of the 7x7 coefficients, format 8; ULTRA2 is
+    ULTRA4 (ULTRA3 with two APMs after its two-layer mixer, format 11: 12 deb dev photos at level 9
+    0.23 % fewer than ULTRA3), ULTRA3 (ULTRA2 with pixel-continuity predictions of the 7x7 coefficients, format 8; ULTRA2 is
     ULTRA, format 6, with more mixing: 12 deb dev photos at level 9 1.26 % + 0.43 % + 0.56 %
     fewer than level 6; ULTRA alone 0.94 % fewer than STRONGEST in one band, encode 2.5x and decode
     2.2x level 6's time; classic.py's docstring has the details),
@@ -183,7 +184,7 @@ def strength_for_level(level: int, learned: bool = False) -> int:
         return classic.STRONG
     if learned:
         return classic.HINTS_MIXED2
-    return classic.ULTRA3 if level >= ULTRA_LEVEL else classic.STRONGEST2
+    return classic.ULTRA4 if level >= ULTRA_LEVEL else classic.STRONGEST2
 
 
 def _strength(settings: int) -> int:
@@ -243,7 +244,7 @@ class _Job:
             rows[c], self.qts[c], _NO_HINTS if hint is None else hint[y0:y1],
             hint is not None, st.guide if use_guide else _NO_GUIDE, use_guide,
             _context_set(c) * classic.CONTEXTS_PER_SET, st.rc, st.buf, st.model, self.recip, st.log,
-            st.weights, self.strength, rows[0], rows[max(c - 1, 0)], c > 1, st.scratch)
+            st.weights, _PLANE_STRENGTH.get(self.strength, self.strength), rows[0], rows[max(c - 1, 0)], c > 1, st.scratch)
         if c == 0:
             st.guide = nz
         st.crcs[c] = _coefficient_crc(rows[c])
@@ -262,7 +263,9 @@ def _model_kind(settings: int) -> tuple[int, bool]:
 
 
 _LAYOUTS = {0: 0, classic.HINTS_MIXED: 2, classic.ULTRA: 3, classic.ULTRA2: 4, classic.ULTRA3: 5, classic.STRONGEST2: 6,
-            classic.HINTS_MIXED2: 7}  # strength -> layout
+            classic.HINTS_MIXED2: 7, classic.ULTRA4: 5}  # strength -> layout
+# strength -> the strength code_plane codes it as (the difference lies in the weights array alone)
+_PLANE_STRENGTH = {classic.ULTRA4: classic.ULTRA3}
 
 
 @functools.cache
@@ -394,11 +397,19 @@ def _pristine_weights() -> np.ndarray:
 NO_WEIGHTS = np.zeros((0, 0), np.int32)
 
 
+@functools.lru_cache(maxsize=1)
+def _pristine_weights_apm() -> np.ndarray:
+    w = _pristine_weights()
+    assert w.size // 4 <= mixer.APM_SETS and w.size < mixer.APM_SIZE  # first-layer sets B index the first APM
+    return np.concatenate([w, mixer.new_apm()])
+
+
 def _new_weights(strength: int) -> np.ndarray:
-    """The 3-weight sets of every strong model, then HINTS_MIXED's 4-weight sets, then ULTRA's."""
+    """The 3-weight sets of every strong model, then HINTS_MIXED's 4-weight sets, then ULTRA's
+    (ULTRA4: then its APM tables)."""
     if strength == 0:
         return NO_WEIGHTS
-    return _pristine_weights().copy()
+    return (_pristine_weights_apm() if strength == classic.ULTRA4 else _pristine_weights()).copy()
 
 
 def _check_hint_args(hints, hint_fn, n: int) -> None:

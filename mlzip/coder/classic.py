@@ -152,6 +152,13 @@ HINTS_MIXED2 (levels 6-9 with a learned model since coder format 10) is HINTS_MI
 the hints' third contexts and STRONGEST2's sign contexts both (before it, a learned model's hints were
 mixed into STRONGEST, which is now 0.55 % larger than the default without a model).
 
+ULTRA4 (levels 7-9 since coder format 11) is ULTRA3 whose decisions mixed by ``code_mixed_n`` (the
+7x7 and edge exponents, the non-zero count trees, the DC exponents) are refined by two APMs (paq's
+secondary estimation: a table of 33 knots over the mixed logit, one per first-layer set B, one picked
+by a hash of the classic context; ``mixer.APM_SIZE``). Coefficient bytes at level 9: the 12 deb-* dev
+photos 4,359,248 -> 4,349,334 (-0.23 %), 500 CIFAR validation files 122,000 -> 122,018 (+0.015 %);
+the same APMs on the 7x7 and edge signs (``code_mixed3``): -0.014 % more, not taken.
+
 Measured and dropped (< 0.05 % each): a fast-adapting twin of each context as a third mixer
 input, an APM/SSE stage on the 7x7 zero flags, weight sets per magnitude bucket, mixing the 7x7
 non-zero count or the DC exponents with second contexts, finer 7x7 magnitude buckets, other
@@ -177,7 +184,7 @@ from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKE
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
 from mlzip.jitviews import unowned
 
-JIT_SOURCES_SHA256 = "e8ff5e1936a80cdf1bac3dfcd231464030c5badecb0632608895b2a8e400e6ef"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "d050b918358f7deaf60640687d14f3799fe02cebb986743a056d4283912b4414"  # tools/stamp_jit.py
 
 BITLEN_SMALL = np.array([int(v).bit_length() for v in range(1024)], np.int64)
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)
@@ -323,6 +330,10 @@ STRONGEST2 = 7
 # HINTS_MIXED2 (levels 6-9 with a learned model since coder format 10): HINTS_MIXED on STRONGEST2, its
 # sign contexts after both sets' third ones
 HINTS_MIXED2 = 8
+# ULTRA4 (levels 7-9 since coder format 11): ULTRA3 whose code_mixed_n decisions pass through two APMs
+# (mixer.APM_SIZE; their tables end the weights array); code_plane codes it as ULTRA3, its contexts and
+# their prior are ULTRA3's
+ULTRA4 = 9
 Y_SIGN7 = 0
 Y_SIGNE = Y_SIGN7 + 49 * N_CPB * N_CPB
 STRONGEST2_PER_SET = Y_SIGNE + N_EDGE * 3 * N_CPB

@@ -156,7 +156,7 @@ ULTRA4 (levels 7-9 since coder format 11) is ULTRA3 whose decisions mixed by ``c
 7x7 and edge exponents, the non-zero count trees, the DC exponents) are refined by two APMs (paq's
 secondary estimation: a table of 33 knots over the mixed logit, one per first-layer set B, one picked
 by a hash of the classic context; ``mixer.APM_SIZE``). Coefficient bytes at level 9: the 12 deb-* dev
-photos 4,359,248 -> 4,349,334 (-0.23 %), 500 CIFAR validation files 122,000 -> 122,018 (+0.015 %);
+photos 4,359,248 -> 4,349,380 (-0.23 %), 500 CIFAR validation files 122,000 -> 121,990 (-0.008 %);
 the same APMs on the 7x7 and edge signs (``code_mixed3``): -0.014 % more, not taken.
 
 Measured and dropped (< 0.05 % each): a fast-adapting twin of each context as a third mixer
@@ -184,7 +184,7 @@ from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKE
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
 from mlzip.jitviews import unowned
 
-JIT_SOURCES_SHA256 = "d050b918358f7deaf60640687d14f3799fe02cebb986743a056d4283912b4414"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "e7c984971dd45633835f3835e2886c4197f328b536c03f092636384d8a097d29"  # tools/stamp_jit.py
 
 BITLEN_SMALL = np.array([int(v).bit_length() for v in range(1024)], np.int64)
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)

@@ -167,10 +167,11 @@ FINAL_LEARNING_RATE = 2
 # probability is (mixed + 2 x first table's + second table's) / 4; the nearer knot of each table moves
 # towards the bit by 1/2^APM_RATE. The mixer still learns from its own probability. 12 deb dev photos at
 # level 9: -0.23 % (one table per set B alone -0.15 %; per second-layer set -0.10 %; a third table by a
-# hash of the second context, rate 6 or 8: smaller gains); 500 CIFAR validation files +0.015 %.
+# hash of the second context, rate 6 or 8: smaller gains); 500 CIFAR validation files -0.008 %; encode and
+# decode about +13 % CPU (min of 3 runs).
 APM_KNOTS = 33
 APM_SETS = 8192  # tables of the first APM (a bound on wb >> 2)
-APM_HASH_BITS = 14  # 2^14 tables of the second
+APM_HASH_BITS = 12  # 2^12 tables of the second (2^14: 0.001 % smaller, 2.5x the memory)
 APM_SIZE = (APM_SETS + (1 << APM_HASH_BITS)) * APM_KNOTS
 APM_RATE = 7
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing

@@ -99,6 +99,24 @@ class CrashingCodec(IdentityCodec):
         os._exit(3)  # a native crash, as far as the bench can tell
 
 
+class FirstRunHogCodec(IdentityCodec):
+    """Holds 256 MB from its first run on, as a process that compiled a cold JIT cache does; a marker
+    file (``marker``) tells later processes that the first run happened."""
+
+    name = "first-run-hog"
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+        self.held = bytearray()
+
+    def compress(self, data: bytes) -> bytes:
+        if not os.path.exists(self.marker):
+            self.held = bytearray(256 << 20)
+            self.held[::4096] = b"\1" * len(self.held[::4096])  # every page resident
+            Path(self.marker).write_text("compiled")
+        return data
+
+
 class HangingCodec(IdentityCodec):
     name = "hanging"
 
@@ -402,3 +420,15 @@ def test_package_import_is_light() -> None:
     heavy = ("matplotlib", "imagecodecs", "torch", "numpy", "lepton_jpeg_python", "jpeglib")
     code = f"import sys, mlzip.bench; loaded = [m for m in {heavy!r} if m in sys.modules]; assert not loaded, loaded"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+
+
+def test_a_first_runs_leftovers_are_not_the_tools_peak(corpus: Path, tmp_path: Path) -> None:
+    """The first file is coded once in a throwaway process (a cold numba cache compiles there): the
+    measured worker's peak is its own work's."""
+    from mlzip.bench.runner import run_bench
+
+    marker = tmp_path / "compiled"
+    results, memory = run_bench([FirstRunHogCodec(str(marker))], collect([corpus]), timeout=60)
+    assert marker.exists() and all(r.ok for r in results)
+    mark = memory["first-run-hog"]
+    assert mark.peak_rss - mark.idle_rss < 128 << 20

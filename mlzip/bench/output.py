@@ -40,7 +40,10 @@ DEFINITIONS = {
     "peak_memory_bytes": "in-process tools: rise of the tool's own worker process RSS high-water "
     "(ru_maxrss) above its RSS after importing the tool; command-line tools: ru_maxrss of the largest "
     "program run; max over lanes and restarts. The in-process figure includes the copies the harness "
-    "holds for one round trip (input, output, restored bytes: about 3x the largest file)",
+    "holds for one round trip (input, output, restored bytes: about 3x the largest file). The high-water "
+    "is VmHWM on Linux (ru_maxrss would also count the bench's own pages the worker was forked with); "
+    "the first file is coded once in a throwaway process before the measured worker starts, so that a "
+    "cold numba cache is compiled there",
     "peak_rss_bytes": "the worker process's whole RSS high-water, Python interpreter included",
     "paths": "share of accepted files per mlzip container mode (from mlzip.api.inspect)",
     "bits_per_coefficient": "8 * sum(output bytes) / sum(quantized DCT coefficients) over accepted "

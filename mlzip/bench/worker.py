@@ -48,11 +48,25 @@ def current_rss() -> int | None:
         return None
 
 
+def _own_high_water() -> int | None:
+    """This process's VmHWM (Linux): the peak of its own memory since exec. ru_maxrss also counts the
+    pages it was forked with before exec, that is, the RSS of the bench process that started it."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def memory_high_water() -> dict[str, int | None]:
-    """Peak RSS of this worker and of its largest child program so far (Linux: ru_maxrss in KiB)."""
+    """Peak RSS of this worker and of its largest child program so far (Linux: VmHWM, else
+    ru_maxrss in KiB)."""
     if resource is None:
         return {"peak_rss": None, "peak_child_rss": None}
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    own = _own_high_water() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return {"peak_rss": own, "peak_child_rss": children or None}
 

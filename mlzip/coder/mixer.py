@@ -167,7 +167,8 @@ FINAL_LEARNING_RATE = 2
 # probability is (mixed + 2 x first table's + second table's) / 4; the nearer knot of each table moves
 # towards the bit by 1/2^APM_RATE. The mixer still learns from its own probability. 12 deb dev photos at
 # level 9: -0.23 % (one table per set B alone -0.15 %; per second-layer set -0.10 %; a third table by a
-# hash of the second context, rate 6 or 8: smaller gains); 500 CIFAR validation files -0.008 %; encode and
+# hash of the second context, rate 6 or 8: smaller gains; (mixed + first + 2 x second) / 4: -0.027 %, but
+# CIFAR +0.016 %); 500 CIFAR validation files -0.008 %; encode and
 # decode about +13 % CPU (min of 3 runs).
 APM_KNOTS = 33
 APM_SETS = 8192  # tables of the first APM (a bound on wb >> 2)

@@ -209,7 +209,8 @@ class _Job:
     """Codes (encodes or decodes, as the bands' coders say) all planes, phase by phase."""
 
     def __init__(self, planes, qts, sampling, starts, states, hints, hint_fn, threads, strength):
-        self.planes, self.qts, self.states, self.strength = planes, qts, states, strength
+        self.planes, self.qts, self.states = planes, qts, states
+        self.plane_strength = _PLANE_STRENGTH.get(strength, strength)  # what code_plane codes it as
         self.limits = bands.bounds([p.shape[:2] for p in planes], sampling, starts)
         # [band][component] -> that band's rows of the plane (coded, read as luma/prev, checksummed)
         self.rows = [[p[y0:y1] for p, (y0, y1) in zip(planes, lim)] for lim in self.limits]
@@ -244,7 +245,7 @@ class _Job:
             rows[c], self.qts[c], _NO_HINTS if hint is None else hint[y0:y1],
             hint is not None, st.guide if use_guide else _NO_GUIDE, use_guide,
             _context_set(c) * classic.CONTEXTS_PER_SET, st.rc, st.buf, st.model, self.recip, st.log,
-            st.weights, _PLANE_STRENGTH.get(self.strength, self.strength), rows[0], rows[max(c - 1, 0)], c > 1, st.scratch)
+            st.weights, self.plane_strength, rows[0], rows[max(c - 1, 0)], c > 1, st.scratch)
         if c == 0:
             st.guide = nz
         st.crcs[c] = _coefficient_crc(rows[c])
@@ -400,7 +401,7 @@ NO_WEIGHTS = np.zeros((0, 0), np.int32)
 @functools.lru_cache(maxsize=1)
 def _pristine_weights_apm() -> np.ndarray:
     w = _pristine_weights()
-    assert w.size // 4 <= mixer.APM_SETS and w.size < mixer.APM_SIZE  # first-layer sets B index the first APM
+    assert (w.size - 1) >> 2 < mixer.APM_SETS and w.size < mixer.APM_SIZE  # every wb >> 2 names a table of the first APM
     return np.concatenate([w, mixer.new_apm()])
 
 

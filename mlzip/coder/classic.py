@@ -184,7 +184,7 @@ from mlzip.coder.tables import (EDGE_NZ_BUCKET, GUIDE_BUCKET, ICOS, NZ_AVG_BUCKE
                                 NZ_COARSE_BUCKET, NZ_LEFT_BUCKET, ZIGZAG_7X7)
 from mlzip.jitviews import unowned
 
-JIT_SOURCES_SHA256 = "8b80778eceb15af3e87649df83f971d0d4689099e1345ddd76c039a14522c0b6"  # tools/stamp_jit.py
+JIT_SOURCES_SHA256 = "35ed400b7d1e59367fcb2f53b82e3b5ea6ab4a7e43f9726ddd22be72a0416914"  # tools/stamp_jit.py
 
 BITLEN_SMALL = np.array([int(v).bit_length() for v in range(1024)], np.int64)
 N_MAG = 12  # magnitude buckets (bit length of the prediction, capped)

@@ -81,10 +81,16 @@ def _logit(dot):
 
 
 @njit(cache=True, inline="always")
+def _coded_prob(y):
+    """The probability the coder may use for logit ``y``: squash(y) within [PROB_MIN, PROB_MAX]."""
+    return min(max(SQUASH[y + LOGIT_MAX], PROB_MIN), PROB_MAX)
+
+
+@njit(cache=True, inline="always")
 def _mix(dot, rc, buf, bit, rate):
     """Code ``bit`` with the probability of logit ``dot`` (1/65536 units); returns the bit and the
     weight step factor of the update (``rate`` x error)."""
-    p = min(max(SQUASH[_logit(dot) + LOGIT_MAX], PROB_MIN), PROB_MAX)
+    p = _coded_prob(_logit(dot))
     bit = code_p(rc, buf, p, bit)
     return bit, ((bit << 16) - p) * rate
 
@@ -231,7 +237,7 @@ def code_mixed_n(rc, buf, model, recip, log, ctxs, n, add, weights, wa, wb, wf, 
     uf = np.uint64(wf)
     f1, f2, f3 = np.int64(weights[uf]), np.int64(weights[uf + 1]), np.int64(weights[uf + 2])
     y = _logit(f1 * ya + f2 * yb + f3 * 256)
-    p = min(max(SQUASH[y + LOGIT_MAX], PROB_MIN), PROB_MAX)
+    p = _coded_prob(y)
     if weights.size > APM_SIZE:  # the weights carry APM tables (classic.ULTRA4)
         bit = _code_refined(rc, buf, weights, weights.size - APM_SIZE, wb >> 2, ctxs[0] + add, y, p, bit)
     else:

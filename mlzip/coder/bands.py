@@ -18,9 +18,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numba import njit
 
 from mlzip import varint
 from mlzip.errors import CorruptMember
+
+JIT_SOURCES_SHA256 = "d33b6029615212926dfeb088c80211151adfda6fd4b6c67e895090285d30fa59"  # tools/stamp_jit.py
 
 # Images of fewer blocks (all components) are one band: each extra band costs bytes (its
 # contexts learn from its own rows only, from the prior on; its first row has no neighbours above),
@@ -33,6 +36,11 @@ from mlzip.errors import CorruptMember
 # cost 0.21 % of the level-6 coefficient bytes (0.155 points of savings; dev corpus 0.065 points).
 # From 32768 blocks (the rule before) the bytes of every larger image are unchanged.
 MIN_BANDED_BLOCKS = 1 << 13
+# The fast levels (1-3, the classic coder) band from 4096 blocks (about 0.18 MP at 4:2:0; a 640x480
+# photo has 7200): the 24 photos-train photos of 4096-8191 blocks coded 0.55 % larger in two bands
+# and 1.45x faster (encode and decode, two threads; 0.04 % more level-1 bytes over all 148). Below
+# that, threads gain less than a band costs. Never above MIN_BANDED_BLOCKS (tests lower that one).
+FAST_MIN_BANDED_BLOCKS = 1 << 12
 FOUR_BANDS_BLOCKS = 1 << 21
 MAX_BANDS = 16
 THREADS_ENV = "MLZIP_THREADS"
@@ -46,9 +54,10 @@ def mcu_rows(shapes: Sequence[tuple[int, int]], sampling: Sequence[tuple[int, in
     return max((-(-by // _v(sampling, i)) for i, (by, _) in enumerate(shapes)), default=0)
 
 
-def band_count(total_blocks: int) -> int:
-    """1 below MIN_BANDED_BLOCKS, 2 below FOUR_BANDS_BLOCKS, then twice as many per 4-fold size."""
-    if total_blocks < MIN_BANDED_BLOCKS:
+def band_count(total_blocks: int, fast: bool = False) -> int:
+    """1 below MIN_BANDED_BLOCKS (``fast``: FAST_MIN_BANDED_BLOCKS), 2 below FOUR_BANDS_BLOCKS, then
+    twice as many per 4-fold size."""
+    if total_blocks < (min(FAST_MIN_BANDED_BLOCKS, MIN_BANDED_BLOCKS) if fast else MIN_BANDED_BLOCKS):
         return 1
     n, need = 2, FOUR_BANDS_BLOCKS
     while n < MAX_BANDS and total_blocks >= need:
@@ -56,15 +65,16 @@ def band_count(total_blocks: int) -> int:
     return n
 
 
-def choose(planes: Sequence[np.ndarray], sampling: Sequence[tuple[int, int]]) -> list[int]:
+def choose(planes: Sequence[np.ndarray], sampling: Sequence[tuple[int, int]], fast: bool = False) -> list[int]:
     """First MCU row of each band, for an image (the encoder's choice, written in the blob);
-    images of fewer than MIN_BANDED_BLOCKS blocks are one band.
+    images of fewer than MIN_BANDED_BLOCKS blocks (``fast``, the fast levels: FAST_MIN_BANDED_BLOCKS)
+    are one band.
 
     Bands get equal work, estimated as blocks + non-zero coefficients (coding time is about
     0.1 us for each, measured), so that threads finish together on top-heavy photos too.
     """
     shapes = [p.shape[:2] for p in planes]
-    n = band_count(sum(by * bx for by, bx in shapes))
+    n = band_count(sum(by * bx for by, bx in shapes), fast)
     if n < 2:  # most images: no need to count MCU rows
         return [0]
     m = mcu_rows(shapes, sampling)
@@ -74,14 +84,25 @@ def choose(planes: Sequence[np.ndarray], sampling: Sequence[tuple[int, int]]) ->
     work = np.zeros(m, np.int64)
     for i, p in enumerate(planes):
         if p.size:
-            per_row = p.shape[1] + np.count_nonzero(p.reshape(p.shape[0], -1), axis=1)
-            np.add.at(work, np.arange(p.shape[0]) // _v(sampling, i), per_row)
+            _add_row_work(p.reshape(p.shape[0], -1), _v(sampling, i), work)
     cum = np.cumsum(work)
     starts = [0]
     for k in range(1, n):
         row = int(np.searchsorted(cum, cum[-1] * k // n, side="right"))
         starts.append(min(max(row, starts[-1] + 1), m - (n - k)))
     return starts
+
+
+@njit(cache=True, nogil=True)
+def _add_row_work(rows, v, work):
+    """work[y // v] += the blocks and non-zero coefficients of block row y (numpy's count along an axis
+    and add.at took 1 ms of a 1 MP photo's level-1 encode, 5 % of it)."""
+    blocks = rows.shape[1] // 64
+    for y in range(rows.shape[0]):
+        n = 0
+        for x in range(rows.shape[1]):
+            n += rows[y, x] != 0
+        work[y // v] += blocks + n
 
 
 def bounds(shapes: Sequence[tuple[int, int]], sampling: Sequence[tuple[int, int]],

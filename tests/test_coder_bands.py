@@ -156,19 +156,6 @@ def test_every_level_but_the_best_bands_from_the_same_size(monkeypatch):
         assert not blob[0] & api.FLAG_BANDS
 
 
-def test_fast_levels_band_from_a_smaller_size(monkeypatch):
-    monkeypatch.setattr(bands, "FAST_MIN_BANDED_BLOCKS", 64)
-    monkeypatch.setattr(bands, "MIN_BANDED_BLOCKS", 512)
-    coefs = _random([(20, 10), (10, 5), (10, 5)], seed=9)  # 300 blocks
-    for level in (1, 3, 4, 6):
-        blob = _round_trip(coefs, S420, level=level, strength=api.strength_for_level(level))
-        assert bool(blob[0] & api.FLAG_BANDS) == (level <= api.FAST_BAND_LEVEL)
-    assert [bands.band_count(n, fast=True) for n in (63, 64, 511, 512)] == [1, 2, 2, 2]
-    assert [bands.band_count(n) for n in (63, 64, 511, 512)] == [1, 1, 1, 2]
-    monkeypatch.setattr(bands, "MIN_BANDED_BLOCKS", 32)  # the fast threshold is never the larger one
-    assert bands.band_count(32, fast=True) == 2
-
-
 def test_row_work_counts_blocks_and_non_zeros():
     plane = np.zeros((4, 3, 64), np.int16)
     plane[1, 0, :5] = 1

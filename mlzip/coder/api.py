@@ -16,8 +16,7 @@ Blob layout (version 2, written now)::
     then        the bands' range coder outputs back to back (each without its always-zero first
                 byte and its trailing zeros)
 
-An image of fewer than ``bands.MIN_BANDED_BLOCKS`` blocks (at levels 1-3 ``bands.FAST_MIN_BANDED_BLOCKS``; or any image at
-ONE_BAND_LEVEL) is one band and has no band fields; its
+An image of fewer than ``bands.MIN_BANDED_BLOCKS`` blocks (or any image at ONE_BAND_LEVEL) is one band and has no band fields; its
 stream is exactly version 1's. Version 1 (read forever) is that single-band layout with version
 nibble 1 and no bit 2.
 
@@ -67,7 +66,6 @@ ADAPT_LIMIT = 127  # observations after which a context forgets at a fixed rate
 # The best level codes every image in one band: no context restarts (0.17 % smaller on the dev
 # corpus's banded photos), no parallel threads (about half the wall-clock speed on those)
 ONE_BAND_LEVEL = 9
-FAST_BAND_LEVEL = 3  # levels up to this one band from bands.FAST_MIN_BANDED_BLOCKS
 ULTRA_LEVEL = 7  # the first level coded with the ULTRA family (ULTRA4 now; without a learned model)
 LUMA_GUIDE = True
 USE_PRIOR = True
@@ -453,7 +451,7 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
     if model is not None:
         starts = [0]
     elif band_starts is None:
-        starts = [0] if level >= ONE_BAND_LEVEL else bands.choose(planes, sampling, level <= FAST_BAND_LEVEL)
+        starts = [0] if level >= ONE_BAND_LEVEL else bands.choose(planes, sampling)
     else:
         starts = _check_starts(band_starts, bands.mcu_rows([p.shape[:2] for p in planes], sampling))
     settings = ((FORMAT_VERSION + strength) << 4) | (FLAG_HINTS if hints is not None or hint_fn is not None else 0)

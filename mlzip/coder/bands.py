@@ -35,12 +35,11 @@ JIT_SOURCES_SHA256 = "d33b6029615212926dfeb088c80211151adfda6fd4b6c67e895090285d
 # while lepton_jpeg uses two, and decompressed at x0.29 of its speed (target 1/3). Two bands there
 # cost 0.21 % of the level-6 coefficient bytes (0.155 points of savings; dev corpus 0.065 points).
 # From 32768 blocks (the rule before) the bytes of every larger image are unchanged.
-MIN_BANDED_BLOCKS = 1 << 13
-# The fast levels (1-3, the classic coder) band from 4096 blocks (about 0.18 MP at 4:2:0; a 640x480
-# photo has 7200): the 24 photos-train photos of 4096-8191 blocks coded 0.55 % larger in two bands
-# and 1.45x faster (encode and decode, two threads; 0.04 % more level-1 bytes over all 148). Below
-# that, threads gain less than a band costs. Never above MIN_BANDED_BLOCKS (tests lower that one).
-FAST_MIN_BANDED_BLOCKS = 1 << 12
+# 4096 blocks (about 0.18 MP at 4:2:0; a 640x480 photo has 7200) since session 15: the 24
+# photos-train photos of 4096-8191 blocks coded in two bands 0.55 % (level 1) and 0.68 % (level 6)
+# larger, and 1.45x faster at level 1, 1.5x / 1.37x (encode / decode) at level 6, on two threads
+# (0.04 % more bytes over all 150 photos); from 2048 blocks, level 1 was no faster on them.
+MIN_BANDED_BLOCKS = 1 << 12
 FOUR_BANDS_BLOCKS = 1 << 21
 MAX_BANDS = 16
 THREADS_ENV = "MLZIP_THREADS"
@@ -54,10 +53,9 @@ def mcu_rows(shapes: Sequence[tuple[int, int]], sampling: Sequence[tuple[int, in
     return max((-(-by // _v(sampling, i)) for i, (by, _) in enumerate(shapes)), default=0)
 
 
-def band_count(total_blocks: int, fast: bool = False) -> int:
-    """1 below MIN_BANDED_BLOCKS (``fast``: FAST_MIN_BANDED_BLOCKS), 2 below FOUR_BANDS_BLOCKS, then
-    twice as many per 4-fold size."""
-    if total_blocks < (min(FAST_MIN_BANDED_BLOCKS, MIN_BANDED_BLOCKS) if fast else MIN_BANDED_BLOCKS):
+def band_count(total_blocks: int) -> int:
+    """1 below MIN_BANDED_BLOCKS, 2 below FOUR_BANDS_BLOCKS, then twice as many per 4-fold size."""
+    if total_blocks < MIN_BANDED_BLOCKS:
         return 1
     n, need = 2, FOUR_BANDS_BLOCKS
     while n < MAX_BANDS and total_blocks >= need:
@@ -65,16 +63,15 @@ def band_count(total_blocks: int, fast: bool = False) -> int:
     return n
 
 
-def choose(planes: Sequence[np.ndarray], sampling: Sequence[tuple[int, int]], fast: bool = False) -> list[int]:
+def choose(planes: Sequence[np.ndarray], sampling: Sequence[tuple[int, int]]) -> list[int]:
     """First MCU row of each band, for an image (the encoder's choice, written in the blob);
-    images of fewer than MIN_BANDED_BLOCKS blocks (``fast``, the fast levels: FAST_MIN_BANDED_BLOCKS)
-    are one band.
+    images of fewer than MIN_BANDED_BLOCKS blocks are one band.
 
     Bands get equal work, estimated as blocks + non-zero coefficients (coding time is about
     0.1 us for each, measured), so that threads finish together on top-heavy photos too.
     """
     shapes = [p.shape[:2] for p in planes]
-    n = band_count(sum(by * bx for by, bx in shapes), fast)
+    n = band_count(sum(by * bx for by, bx in shapes))
     if n < 2:  # most images: no need to count MCU rows
         return [0]
     m = mcu_rows(shapes, sampling)

@@ -200,8 +200,8 @@ class _Band:
     model: np.ndarray
     log: np.ndarray  # the model's change log (rangecoder.NO_LOG: a fresh copy, nothing to restore)
     weights: np.ndarray  # the mixer's weight sets (strong models), learnt along like the contexts
+    scratch: np.ndarray  # code_plane's working arrays (_new_scratch)
     guide: np.ndarray = field(default_factory=lambda: _NO_GUIDE)  # the band's luma 7x7 non-zero counts
-    scratch: np.ndarray = field(default_factory=lambda: np.zeros(classic.SCRATCH_SIZE, np.int64))  # code_plane's
     crcs: dict[int, int] = field(default_factory=dict)  # component -> CRC-32 of the band's rows
 
 
@@ -413,6 +413,12 @@ def _new_weights(strength: int) -> np.ndarray:
     return (_pristine_weights_apm() if strength == classic.ULTRA4 else _pristine_weights()).copy()
 
 
+def _new_scratch(strength: int) -> np.ndarray:
+    """code_plane's working arrays; 2-D for the ULTRA family, which compiles a coder of its own."""
+    shape = (1, classic.SCRATCH_SIZE) if strength in classic.ULTRA_FAMILY else (classic.SCRATCH_SIZE,)
+    return np.zeros(shape, np.int64)
+
+
 def _check_hint_args(hints, hint_fn, n: int) -> None:
     if hints is not None and hint_fn is not None:
         raise ValueError("give hints or hint_fn, not both")
@@ -463,7 +469,8 @@ def encode_coefficients(coefs: list[np.ndarray], qtables: list[np.ndarray],
     starting = (contextlib.nullcontext([(model, rangecoder.NO_LOG)]) if model is not None
                 else _StartingContexts(settings, len(starts), _blocks(planes)))
     with starting as start:
-        states = [_Band(rangecoder.new_encoder(), np.empty(classic.ENC_MARGIN * 2, np.uint8), m, log, _new_weights(strength))
+        states = [_Band(rangecoder.new_encoder(), np.empty(classic.ENC_MARGIN * 2, np.uint8), m, log, _new_weights(strength),
+                        scratch=_new_scratch(strength))
                   for m, log in start]
         if stats is not None:
             for st in states:
@@ -534,7 +541,9 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
         states = []
         for s, (model, log) in zip(streams, start):
             buf = np.frombuffer(b"\0" + s, np.uint8).copy()  # writable: one compiled signature
-            states.append(_Band(rangecoder.new_decoder(buf), buf, model, log, _new_weights(_strength(settings))))
+            strength = _strength(settings)
+            states.append(_Band(rangecoder.new_decoder(buf), buf, model, log, _new_weights(strength),
+                                scratch=_new_scratch(strength)))
         _Job(planes, qts, sampling, starts, states, hints, hint_fn, threads, _strength(settings)).run()
     # each decoder reads at least every byte of its stream (trailing zeros were dropped); a value
     # outside int16 (the decoder stopped there) or a checksum miss is damage

@@ -362,6 +362,7 @@ SLOPE_OUT = ICOS[6] - ICOS[7]
 # parts of a block for rangecoder.account (bits per part are measured, never coded)
 PART_7X7, PART_EDGES, PART_DC = 0, 1, 2
 SCRATCH_SIZE = 376  # code_plane's working arrays (see there)
+ULTRA_FAMILY = (ULTRA, ULTRA2, ULTRA3, ULTRA4)  # code_plane's strengths given a 2-D scratch (see there)
 assert N_EDGE <= 16 and max(N_MIX7_3, N_MIXE_3, N_MIXNZ, N_MIXDC) <= 8  # the sizes code_plane gives them
 ENC_MARGIN = 1 << 15  # free output bytes kept before each block (a block needs < 4 KiB)
 CPB_EDGES = np.array([1, 3, 6, 12, 24], np.int64)
@@ -580,7 +581,8 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
 
     ``guide``: the 7x7 non-zero counts of an already coded plane (luma) mapped onto this one by
     relative position; ``luma``: that plane's coefficients (read by the strong models where
-    use_guide); ``prev``: the previous plane's (read where use_prev). ``scratch``: SCRATCH_SIZE int64,
+    use_guide); ``prev``: the previous plane's (read where use_prev). ``scratch``: SCRATCH_SIZE int64
+    (shape (1, SCRATCH_SIZE) for the ULTRA family, ``ULTRA_FAMILY``; (SCRATCH_SIZE,) for the others),
     the per-block working arrays.
     ``strength``: 0 (classic), STRONG, STRONGEST, HINTS_MIXED or ULTRA; ``model`` then holds the second
     contexts after both sets' classic ones (and the third or ULTRA's extra ones after those), ``weights`` the
@@ -595,7 +597,7 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     # the small working arrays are views of the caller's ``scratch``, so unowned too: an array of
     # this function's own is reference-counted (atomically) each time it is passed to an inlined
     # helper, which cost 25 % of level 1's encode time and 20 % of its decode time (measured)
-    work = unowned(scratch)
+    work = unowned(scratch.reshape(scratch.size))
     work[:] = 0
     px = work[0:64].reshape((8, 8))
     idct_half = work[64:128].reshape((8, 8))
@@ -617,6 +619,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     # classic coders are given 2-D NO_WEIGHTS: strength is then 0 when compiling and every mixing
     # branch drops out of that coder (level 1: 7-8 % less encode time, measured)
     strength = strength if weights.ndim == 1 else 0
+    # the ULTRA family's coders are given a 2-D ``scratch``: the other strong models' coder is then
+    # compiled without ULTRA's code (sharing one kernel ran level 6 8 % slower since ULTRA4, measured)
+    ultra_family = scratch.ndim == 2
     mix_w = unowned(weights.reshape(weights.size))
     decoding = rc[DECODING] != 0
     nby, nbx = coefs.shape[0], coefs.shape[1]
@@ -631,9 +636,9 @@ def code_plane(coefs, q, hints, use_hints, guide, use_guide, set_base, rc, out, 
     mixed_hints = use_hints and (strength == HINTS_MIXED or strength == HINTS_MIXED2)
     third_base = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + cset * THIRD_PER_SET
     wbase3 = WEIGHT3_BASE + cset * WEIGHT_SETS3
-    ultra = ULTRA <= strength <= ULTRA3  # ULTRA2 is ULTRA and more
-    ultra2 = ULTRA2 <= strength <= ULTRA3  # ULTRA3 is ULTRA2 and more
-    ultra3 = strength == ULTRA3
+    ultra = ultra_family and ULTRA <= strength <= ULTRA3  # ULTRA2 is ULTRA and more
+    ultra2 = ultra_family and ULTRA2 <= strength <= ULTRA3  # ULTRA3 is ULTRA2 and more
+    ultra3 = ultra_family and strength == ULTRA3
     cont_signs = ultra3 or strength == STRONGEST2 or strength == HINTS_MIXED2  # the signs see the continuity predictions
     zbase = 2 * CONTEXTS_PER_SET + 2 * SECOND_PER_SET + 2 * ULTRA_PER_SET + 2 * ULTRA2_PER_SET + cset * ULTRA3_PER_SET
     zwbase = ZWEIGHT_BASE + cset * ZW_PER_SET

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 WARM = Path(__file__).with_name("warm_kernels.py")
-LEVELS = (1, 6, 9)  # the classic coder, the strong one (levels 4-6: strength is an argument), the ULTRA one
+LEVELS = (1, 6, 9)  # the classic coder; the strong one (4-6, and 6-9 with --model: strength is an argument); ULTRA's
 
 
 def pytest_configure(config):

@@ -538,13 +538,13 @@ def decode_coefficients(blob: bytes, shapes: list[tuple[int, int]], qtables: lis
     # One zeroed buffer laid out as the JPEG layer's from_parts wants it: used there in place, not copied.
     planes = coefficient_planes(shapes)
     with _StartingContexts(settings, len(streams), _blocks(planes)) as start:
+        strength = _strength(settings)
         states = []
         for s, (model, log) in zip(streams, start):
             buf = np.frombuffer(b"\0" + s, np.uint8).copy()  # writable: one compiled signature
-            strength = _strength(settings)
             states.append(_Band(rangecoder.new_decoder(buf), buf, model, log, _new_weights(strength),
                                 scratch=_new_scratch(strength)))
-        _Job(planes, qts, sampling, starts, states, hints, hint_fn, threads, _strength(settings)).run()
+        _Job(planes, qts, sampling, starts, states, hints, hint_fn, threads, strength).run()
     # each decoder reads at least every byte of its stream (trailing zeros were dropped); a value
     # outside int16 (the decoder stopped there) or a checksum miss is damage
     if (any(int(st.rc[rangecoder.POS]) < st.buf.size or st.rc[rangecoder.DAMAGED] for st in states)
